@@ -1,0 +1,130 @@
+import { createEdge, type EdgeConfig, parseEdgeConfig } from '@aex/edge';
+import { parseWorkerConfig, startWorker, type WorkerConfig } from '@aex/gpu-nodes';
+import { ConfigError } from '@aex/shared';
+import { createBlobStore } from '@aex/shared/ports/blob-store/create';
+import { createEventBus } from '@aex/shared/ports/event-bus/create';
+import { createLogger, type Logger } from '@aex/shared/ports/log';
+import { type CoreConfig, parseCoreConfig, startCore } from '../src/mod.ts';
+
+export type Role = 'all' | 'core' | 'edge' | 'worker';
+
+interface Configs {
+  core?: CoreConfig;
+  edge?: EdgeConfig;
+  worker?: WorkerConfig;
+}
+
+/** Parses the configs a role needs, listing every bad variable of all of them at once. */
+export function parseConfigs(role: Role, env: Record<string, string | undefined>): Configs {
+  const problems: string[] = [];
+  const configs: Configs = {};
+  const attempt = <T>(parse: () => T): T | undefined => {
+    try {
+      return parse();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const p of err.problems) if (!problems.includes(p)) problems.push(p);
+      return undefined;
+    }
+  };
+  if (role === 'all' || role === 'core') configs.core = attempt(() => parseCoreConfig(env));
+  if (role === 'all' || role === 'edge') configs.edge = attempt(() => parseEdgeConfig(env));
+  if (role === 'all' || role === 'worker') configs.worker = attempt(() => parseWorkerConfig(env));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return configs;
+}
+
+/** A started role: what to stop, in order, on shutdown. */
+interface Running {
+  stop(): Promise<void>;
+}
+
+/**
+ * `aex serve <role>`: `all` runs edge, core and a worker in one process on the adapters the
+ * environment names (embedded by default); the others run one service alone.
+ */
+export async function serve(role: Role, env: Record<string, string | undefined>): Promise<Running> {
+  const configs = parseConfigs(role, env);
+  const base = (configs.core ?? configs.edge ?? configs.worker) as CoreConfig &
+    EdgeConfig &
+    WorkerConfig;
+  const log = createLogger(role === 'all' ? 'aex' : role, base.LOG_LEVEL);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
+  };
+  try {
+    const blobs = createBlobStore(base, { dataDir: base.AEX_DATA_DIR });
+    stops.push(() => blobs.close());
+    const needsBus = role !== 'edge';
+    const bus = needsBus
+      ? await createEventBus(base, {
+          dataDir: base.AEX_DATA_DIR,
+          log,
+          subjectPrefix: base.NATS_SUBJECT_PREFIX,
+        })
+      : undefined;
+    if (bus) stops.push(() => bus.close());
+
+    let coreFetch: ((r: Request) => Response | Promise<Response>) | undefined;
+    if (configs.core && bus) {
+      const core = await startCore(configs.core, {
+        log: log.child({ service: 'core' }),
+        bus,
+        blobs,
+      });
+      stops.push(() => core.stop());
+      coreFetch = core.fetch;
+      if (role === 'core')
+        stops.push(listen(log, 'core', configs.core.CORE_PORT, core.fetch, configs.core));
+    }
+    if (configs.worker && bus) {
+      const worker = await startWorker(configs.worker, {
+        log: log.child({ service: 'worker' }),
+        bus,
+        blobs,
+      });
+      stops.push(() => worker.stop());
+      if (role === 'worker') {
+        const health = () => Response.json({ status: 'ok', tasks: worker.tasks });
+        stops.push(listen(log, 'worker', configs.worker.WORKER_PORT, health));
+      }
+    }
+    if (configs.edge) {
+      const edge = createEdge(configs.edge, {
+        log: log.child({ service: 'edge' }),
+        blobs,
+        upstream: coreFetch,
+      });
+      stops.push(listen(log, 'edge', configs.edge.PORT, edge.fetch, configs.core));
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { stop: stopAll };
+}
+
+/** Serves a fetch handler; returns how to stop it (stops accepting, lets requests finish). */
+function listen(
+  log: Logger,
+  name: string,
+  port: number,
+  fetch: (r: Request) => Response | Promise<Response>,
+  core?: CoreConfig,
+): () => Promise<void> {
+  const server = Bun.serve({
+    port,
+    hostname: process.env.AEX_HOST ?? '0.0.0.0',
+    fetch,
+    // Uploads stream through the handler, which enforces AEX_MAX_UPLOAD_BYTES with a
+    // problem+json answer; Bun's own cap sits above it so it never answers first.
+    maxRequestBodySize: (core?.AEX_MAX_UPLOAD_BYTES ?? 64 * 1024 ** 2) * 2,
+    idleTimeout: 120,
+  });
+  log.info({ service: name, url: `http://localhost:${server.port}` }, `${name} listening`);
+  return async () => {
+    await server.stop();
+  };
+}

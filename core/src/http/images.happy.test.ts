@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Image, ImageList, UploadResult } from '@aex/shared';
+import { suiteName } from '@aex/shared/testing/servers';
+import { ADAPTER_SETS, type CoreHarness, startCoreHarness } from '../testing/core-harness.ts';
+
+const FIXTURES = resolve(import.meta.dir, '../../../../shared/fixtures/images');
+
+for (const set of ADAPTER_SETS) {
+  describe.skipIf(!set.available)(
+    suiteName(`images API on ${set.name}`, set.available, 'Postgres or NATS'),
+    () => {
+      let h: CoreHarness;
+      beforeAll(async () => {
+        h = await startCoreHarness(set.kind);
+      });
+      afterAll(async () => {
+        await h?.stop();
+      });
+
+      const upload = async (file: string, headers: Record<string, string> = {}) =>
+        h.request('/api/v1/images', {
+          method: 'POST',
+          body: await readFile(join(FIXTURES, file)),
+          headers,
+        });
+
+      test('upload stores the image, its blobs and its event; GET returns it', async () => {
+        const eventsBefore = await h.ingestedEvents();
+        const res = await upload('exif-samples/jpg/Canon_40D.jpg', {
+          'content-type': 'image/jpeg',
+        });
+        expect(res.status).toBe(201);
+        const { image, created } = UploadResult.parse(await res.json());
+        expect(created).toBe(true);
+        expect(res.headers.get('location')).toBe(`/api/v1/images/${image.id}`);
+        expect(image).toMatchObject({
+          mime: 'image/jpeg',
+          format: 'jpeg',
+          width: 100,
+          height: 68,
+          camera: { make: 'Canon', model: 'Canon EOS 40D' },
+          takenAt: '2008-05-30T15:56:01.000Z',
+          urls: { thumb: `/t/${image.sha256}/thumb`, preview: `/t/${image.sha256}/preview` },
+          tags: [],
+        });
+        const bytes = await readFile(join(FIXTURES, 'exif-samples/jpg/Canon_40D.jpg'));
+        expect(image.sha256).toBe(new Bun.CryptoHasher('sha256').update(bytes).digest('hex'));
+        expect(image.byteSize).toBe(bytes.length);
+        expect(await h.blobKeys()).toEqual(
+          expect.arrayContaining([
+            `originals/${image.sha256.slice(0, 2)}/${image.sha256}`,
+            `derived/${image.sha256}/thumb.webp`,
+            `derived/${image.sha256}/preview.webp`,
+          ]),
+        );
+        const stored = await h.blobs.get(`originals/${image.sha256.slice(0, 2)}/${image.sha256}`);
+        expect(Buffer.from(await new Response(stored?.body).arrayBuffer()).equals(bytes)).toBe(
+          true,
+        );
+        const got = await h.request(`/api/v1/images/${image.id}`);
+        expect(got.status).toBe(200);
+        expect(Image.parse(await got.json())).toEqual(image);
+        // The outbox relay publishes the event shortly after the commit.
+        const deadline = Date.now() + 10_000;
+        while ((await h.ingestedEvents()) === eventsBefore && Date.now() < deadline)
+          await Bun.sleep(50);
+        expect(await h.ingestedEvents()).toBe(eventsBefore + 1);
+        expect(await h.spoolFiles()).toEqual([]);
+      });
+
+      test('the same bytes again return the same image with 200 and write nothing new', async () => {
+        const first = UploadResult.parse(await (await upload('objects/cat.jpg')).json());
+        const keys = await h.blobKeys();
+        const again = await upload('objects/cat.jpg', {
+          'content-type': 'application/octet-stream',
+        });
+        expect(again.status).toBe(200);
+        const second = UploadResult.parse(await again.json());
+        expect(second.created).toBe(false);
+        expect(second.image.id).toBe(first.image.id);
+        expect(await h.blobKeys()).toEqual(keys);
+      });
+
+      test('concurrent uploads of the same bytes give one image', async () => {
+        const results = await Promise.all([1, 2, 3, 4].map(() => upload('objects/rose.jpg')));
+        const bodies = await Promise.all(
+          results.map(async (r) => UploadResult.parse(await r.json())),
+        );
+        expect(new Set(bodies.map((b) => b.image.id)).size).toBe(1);
+        expect(bodies.filter((b) => b.created)).toHaveLength(1);
+      });
+
+      test('the type comes from the bytes, whatever the Content-Type says', async () => {
+        const res = await upload('objects/tench_n01440764.png', { 'content-type': 'image/jpeg' });
+        expect(res.status).toBe(201);
+        const { image } = UploadResult.parse(await res.json());
+        expect([image.mime, image.format]).toEqual(['image/png', 'png']);
+      });
+
+      test('list pages with a cursor, newest first, without gaps or repeats', async () => {
+        for (const f of [
+          'orientation/landscape_3.jpg',
+          'orientation/portrait_5.jpg',
+          'gps/DSCN0010.jpg',
+        ]) {
+          await upload(`exif-samples/jpg/${f}`);
+        }
+        const all = ImageList.parse(await (await h.request('/api/v1/images?limit=200')).json());
+        expect(all.nextCursor).toBeNull();
+        const paged: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const q: string = cursor ? `&cursor=${cursor}` : '';
+          const page = ImageList.parse(
+            await (await h.request(`/api/v1/images?limit=2${q}`)).json(),
+          );
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          paged.push(...page.items.map((i) => i.id));
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(paged).toEqual(all.items.map((i) => i.id));
+        expect([...paged].sort().reverse()).toEqual(paged);
+      });
+
+      test('an oriented photo reports its upright dimensions', async () => {
+        const res = await upload('exif-samples/jpg/orientation/portrait_6.jpg');
+        const { image } = UploadResult.parse(await res.json());
+        expect(image.orientation).toBe(6);
+        expect(image.height).toBeGreaterThan(image.width);
+      });
+
+      test('the OpenAPI document describes the routes and their schemas', async () => {
+        const res = await h.request('/api/v1/openapi.json');
+        expect(res.status).toBe(200);
+        const doc = (await res.json()) as {
+          openapi: string;
+          paths: Record<string, Record<string, unknown>>;
+          components: { schemas: Record<string, unknown> };
+        };
+        expect(doc.openapi).toBe('3.1.0');
+        expect(Object.keys(doc.paths).sort()).toEqual(['/api/v1/images', '/api/v1/images/{id}']);
+        expect(Object.keys(doc.paths['/api/v1/images'] ?? {}).sort()).toEqual(['get', 'post']);
+        expect(doc.components.schemas).toHaveProperty('Image');
+        expect(doc.components.schemas).toHaveProperty('Problem');
+      });
+
+      test('health and readiness answer', async () => {
+        expect((await h.request('/healthz')).status).toBe(200);
+        expect(await (await h.request('/readyz')).json()).toEqual({ status: 'ready' });
+      });
+    },
+  );
+}

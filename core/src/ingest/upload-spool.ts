@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId } from '@aex/shared';
+
+/** An upload written to a temporary file, with its size and sha256 computed on the way. */
+export interface SpooledUpload {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Deletes the temporary file; safe to call twice. */
+  discard(): Promise<void>;
+}
+
+/** The body grew past the limit; reading stopped there. */
+export class UploadTooLargeError extends Error {
+  override name = 'UploadTooLargeError';
+  constructor(readonly limit: number) {
+    super(`the upload is larger than ${limit} bytes`);
+  }
+}
+
+/**
+ * Streams a request body to a temporary file while hashing it, so an upload never sits
+ * whole in memory and the content address is known before anything is stored. Stops
+ * reading, and deletes the partial file, as soon as the body passes `maxBytes`.
+ */
+export async function spoolUpload(
+  body: ReadableStream<Uint8Array> | null,
+  options: { dir: string; maxBytes: number },
+): Promise<SpooledUpload> {
+  await mkdir(options.dir, { recursive: true });
+  const path = join(options.dir, `upload-${newId()}`);
+  const discard = () => rm(path, { force: true });
+  const hash = createHash('sha256');
+  const file = await open(path, 'wx');
+  let size = 0;
+  const reader = body?.getReader();
+  try {
+    while (reader) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > options.maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new UploadTooLargeError(options.maxBytes);
+      }
+      hash.update(value);
+      await file.write(value);
+    }
+    await file.close();
+  } catch (err) {
+    await file.close().catch(() => {});
+    await discard();
+    throw err;
+  }
+  return { path, size, sha256: hash.digest('hex'), discard };
+}

@@ -1,0 +1,108 @@
+import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
+import type { Logger } from '@aex/shared/ports/log';
+import type { OutboxRepository } from '../db/outbox-repository.ts';
+
+export interface OutboxRelayOptions {
+  /** How often to look for events when nobody nudges. Default 1 s. */
+  intervalMs?: number;
+  /** Events per transaction. Default 100. */
+  batchSize?: number;
+  /** Longest wait between retries while the bus is unreachable. Default 30 s. */
+  maxBackoffMs?: number;
+}
+
+/**
+ * Publishes the outbox: events committed with their changes are sent to the bus, with the
+ * event id as message id so a crash between publish and delete only causes a duplicate the
+ * bus drops. Woken right after a commit (`nudge`) and by a timer for anything missed.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+  private readonly maxBackoffMs: number;
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 1000;
+    this.batchSize = options.batchSize ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Asks the relay to look at the outbox now. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  /** Stops after the batch in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.nudge();
+    await this.loop;
+  }
+
+  /** Publishes what is in the outbox now; returns how many events went out. */
+  async drainOnce(): Promise<{ published: number; failed: boolean }> {
+    return this.outbox.drain(this.batchSize, async (rows) => {
+      const published: string[] = [];
+      for (const row of rows) {
+        try {
+          const payload = this.encoder.encode(JSON.stringify(row.payload));
+          await this.bus.publish(row.subject, payload, { msgId: row.id });
+          published.push(row.id);
+        } catch (err) {
+          return { published, failed: { id: row.id, error: (err as Error).message } };
+        }
+      }
+      return { published };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let delay = this.intervalMs;
+      try {
+        const { published, failed } = await this.drainOnce();
+        if (failed) throw new Error('the event bus refused an event');
+        if (failures > 0) this.log.info({ afterFailures: failures }, 'outbox relay recovered');
+        failures = 0;
+        if (published === this.batchSize) delay = 0;
+      } catch (err) {
+        failures += 1;
+        delay = Math.min(this.maxBackoffMs, 250 * 2 ** Math.min(failures, 10));
+        if (failures === 1 || failures % 10 === 0) {
+          this.log.warn(
+            { err: (err as Error).message, failures, retryInMs: delay },
+            'outbox relay cannot publish; retrying',
+          );
+        }
+      }
+      if (delay > 0 && this.running) await this.sleep(delay);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

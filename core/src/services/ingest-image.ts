@@ -1,0 +1,176 @@
+import {
+  AexError,
+  derivedKey,
+  type ImageIngested,
+  makeEvent,
+  newId,
+  originalKey,
+  Subjects,
+} from '@aex/shared';
+import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
+import type { Logger } from '@aex/shared/ports/log';
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { ImageRepository } from '../db/image-repository.ts';
+import type { ImageRow } from '../db/schema.ts';
+import { spoolUpload, UploadTooLargeError } from '../ingest/upload-spool.ts';
+import {
+  CorruptImageError,
+  ImageTooLargeError,
+  type MediaRepository,
+  SUPPORTED_FORMATS_TEXT,
+} from '../media/media-repository.ts';
+
+export interface IngestDeps {
+  images: ImageRepository;
+  blobs: BlobStore;
+  media: MediaRepository;
+  /** Directory for uploads in progress. */
+  spoolDir: string;
+  maxUploadBytes: number;
+  /** Decodes at once; each holds a decoded preview in memory, so this bounds memory. */
+  decodeConcurrency: number;
+  log: Logger;
+  /** Called after an image and its event are committed (wakes the outbox relay). */
+  onCommitted: () => void;
+}
+
+export interface IngestResult {
+  image: ImageRow;
+  /** False when the same bytes were already stored: the existing image is returned. */
+  created: boolean;
+}
+
+/**
+ * Ingestion: upload → sha256 → dedup → one decode → thumbnail, preview, thumbhash, EXIF →
+ * content-addressed blobs → image row and `aex.image.ingested` in one transaction.
+ * Whatever fails, no row, no blob and no event is left behind.
+ */
+export class IngestService {
+  private readonly decodeLimit: LimitFunction;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.decodeLimit = pLimit(Math.max(1, deps.decodeConcurrency));
+  }
+
+  async ingest(body: ReadableStream<Uint8Array> | null): Promise<IngestResult> {
+    const { deps } = this;
+    const upload = await spoolUpload(body, {
+      dir: deps.spoolDir,
+      maxBytes: deps.maxUploadBytes,
+    }).catch((err: unknown) => {
+      if (err instanceof UploadTooLargeError) throw tooLarge(deps.maxUploadBytes);
+      throw err;
+    });
+    try {
+      if (upload.size === 0) {
+        throw new AexError(
+          'invalid_input',
+          'The request body is empty: send the image file itself as the body.',
+        );
+      }
+      const existing = await deps.images.findBySha256(upload.sha256);
+      if (existing) return { image: existing, created: false };
+
+      const type = await deps.media.detect(upload.path);
+      if (!type.supported) {
+        const what = type.detected
+          ? `its bytes are ${type.detected}`
+          : 'its bytes are not a known image format';
+        throw new AexError(
+          'unsupported_media_type',
+          `The upload is not an image AEX can read: ${what}. Supported: ${SUPPORTED_FORMATS_TEXT}.`,
+        );
+      }
+      const [processed, exif] = await this.decodeLimit(() =>
+        Promise.all([deps.media.process(upload.path), deps.media.readExif(upload.path)]),
+      ).catch(mapMediaError);
+
+      const sha256 = upload.sha256;
+      const keys = {
+        original: originalKey(sha256),
+        thumb: derivedKey(sha256, 'thumb'),
+        preview: derivedKey(sha256, 'preview'),
+      };
+      const id = newId();
+      const event = makeEvent<ImageIngested>({
+        type: Subjects.imageIngested,
+        imageId: id,
+        sha256,
+        mime: type.mime,
+        width: processed.width,
+        height: processed.height,
+        originalKey: keys.original,
+        previewKey: keys.preview,
+        thumbKey: keys.thumb,
+      });
+      try {
+        await deps.blobs.putFile(keys.original, upload.path, { contentType: type.mime });
+        await deps.blobs.put(keys.preview, processed.preview, { contentType: 'image/webp' });
+        await deps.blobs.put(keys.thumb, processed.thumb, { contentType: 'image/webp' });
+        const { inserted } = await deps.images.insertWithEvents(
+          {
+            id,
+            sha256,
+            byteSize: upload.size,
+            mime: type.mime,
+            format: type.format,
+            width: processed.width,
+            height: processed.height,
+            orientation: processed.orientation ?? exif.orientation,
+            thumbhash: processed.thumbhash,
+            takenAt: exif.takenAt,
+            cameraMake: exif.make,
+            cameraModel: exif.model,
+            originalKey: keys.original,
+            thumbKey: keys.thumb,
+            previewKey: keys.preview,
+          },
+          [event],
+        );
+        if (inserted) deps.onCommitted();
+        // Not inserted: a concurrent upload of the same bytes won; its blobs are ours.
+        const image = await deps.images.findBySha256(sha256);
+        if (!image) throw new Error(`image ${sha256} vanished right after it was stored`);
+        return { image, created: inserted };
+      } catch (err) {
+        await this.removeOrphans(sha256, Object.values(keys));
+        throw err;
+      }
+    } finally {
+      await upload.discard();
+    }
+  }
+
+  /** Deletes blobs written for an image whose row was never committed. */
+  private async removeOrphans(sha256: string, keys: string[]): Promise<void> {
+    try {
+      if (await this.deps.images.findBySha256(sha256)) return;
+      await Promise.all(keys.map((key) => this.deps.blobs.delete(key)));
+    } catch (err) {
+      this.deps.log.error({ err, sha256, keys }, 'could not remove blobs of a failed ingest');
+    }
+  }
+}
+
+function tooLarge(limit: number): AexError {
+  return new AexError(
+    'payload_too_large',
+    `The upload is larger than ${limit} bytes (AEX_MAX_UPLOAD_BYTES). Send a smaller file or raise the limit.`,
+  );
+}
+
+function mapMediaError(err: unknown): never {
+  if (err instanceof ImageTooLargeError) {
+    throw new AexError(
+      'payload_too_large',
+      `The image has ${err.pixels} pixels, more than the limit of ${err.limit} (AEX_MAX_PIXELS).`,
+    );
+  }
+  if (err instanceof CorruptImageError) {
+    throw new AexError(
+      'invalid_input',
+      `The image could not be decoded: ${err.message}. The file may be truncated or corrupt.`,
+    );
+  }
+  throw err;
+}

@@ -1,0 +1,75 @@
+import { type AexEnv, problemResponse, traceparentFor } from '@aex/shared/http';
+import type { Hono } from 'hono';
+
+/** Where the edge sends API requests: core's fetch handler in-process, or `fetch` to CORE_URL. */
+export type Upstream = (request: Request) => Response | Promise<Response>;
+
+// RFC 9110 §7.6.1: connection-specific headers are not forwarded by a proxy.
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+];
+
+/** An upstream that forwards to core over HTTP. */
+export function httpUpstream(coreUrl: string): Upstream {
+  const base = new URL(coreUrl);
+  return (request) => {
+    const url = new URL(request.url);
+    const target = new URL(url.pathname + url.search, base);
+    return fetch(new Request(target, request), { redirect: 'manual' });
+  };
+}
+
+/**
+ * `/api/*` → core. Bodies stream both ways (an upload is never buffered here); the request
+ * id and trace context go along, so core's log lines join the edge's.
+ */
+export function registerApiProxy(app: Hono<AexEnv>, deps: { upstream: Upstream }): void {
+  app.all('/api/*', async (c) => {
+    const incoming = c.req.raw;
+    const headers = new Headers(incoming.headers);
+    for (const name of HOP_BY_HOP) headers.delete(name);
+    headers.set('x-request-id', c.get('requestId'));
+    headers.set('traceparent', traceparentFor(c.get('traceId')));
+    const url = new URL(incoming.url);
+    headers.set('x-forwarded-host', url.host);
+    headers.set('x-forwarded-proto', url.protocol.replace(':', ''));
+    const hasBody = incoming.method !== 'GET' && incoming.method !== 'HEAD';
+    const request = new Request(incoming.url, {
+      method: incoming.method,
+      headers,
+      body: hasBody ? incoming.body : null,
+      signal: incoming.signal,
+      // Required by fetch for a streamed request body.
+      ...(hasBody ? { duplex: 'half' } : {}),
+    } as RequestInit);
+    let response: Response;
+    try {
+      response = await deps.upstream(request);
+    } catch (err) {
+      c.get('log').warn({ err: (err as Error).message }, 'core did not answer');
+      return problemResponse(
+        c,
+        'unavailable',
+        'The API is not answering right now; retry in a few seconds.',
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+    const out = new Headers(response.headers);
+    for (const name of HOP_BY_HOP) out.delete(name);
+    return new Response(response.body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: out,
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { BlobStoreEnv, EventBusEnv, envLogLevel, envPort, parseEnv } from '@aex/shared';
+import { z } from 'zod';
+
+/** Tasks a worker can run; `AEX_WORKER_TASKS` picks some, `none` runs none. */
+export const WORKER_TASKS = ['tags'] as const;
+export type WorkerTask = (typeof WORKER_TASKS)[number];
+
+const tasks = z.string().transform((value, ctx) => {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [] as WorkerTask[];
+  if (names.length === 1 && names[0] === 'all') return [...WORKER_TASKS];
+  const unknown = names.filter((n) => !(WORKER_TASKS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `unknown task ${unknown.join(', ')}; use all, none, or a list of ${WORKER_TASKS.join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return names as WorkerTask[];
+});
+
+/** The worker's environment. */
+export const WorkerEnv = z.object({
+  AEX_DATA_DIR: z.string().default('./data'),
+  /** Model files; default `<AEX_DATA_DIR>/models`. */
+  AEX_MODEL_DIR: z.string().optional(),
+  /** ONNX Runtime execution providers, tried in order. */
+  AEX_EXECUTION_PROVIDERS: z.string().default('cpu'),
+  AEX_WORKER_TASKS: tasks.default([...WORKER_TASKS]),
+  /** Jobs in flight per task. */
+  AEX_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Health endpoint port when the worker runs alone (`aex serve worker`). */
+  WORKER_PORT: envPort.default(8082),
+  LOG_LEVEL: envLogLevel.default('info'),
+  ...BlobStoreEnv.shape,
+  ...EventBusEnv.shape,
+});
+export type WorkerConfig = z.infer<typeof WorkerEnv>;
+
+/** Parses the worker's environment once at start; throws ConfigError listing every bad variable. */
+export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
+  return parseEnv(WorkerEnv, env);
+}

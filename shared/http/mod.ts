@@ -1,0 +1,3 @@
+export * from './context.ts';
+export * from './problem.ts';
+export * from './request-context.ts';

@@ -1,0 +1,32 @@
+import pino from 'pino';
+
+/**
+ * The logging port: JSON lines on stdout (pino). Services log through this type, so a test
+ * can hand in a silent or capturing logger.
+ */
+export interface Logger {
+  trace(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  fatal(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** A JSON-lines logger named after the service that writes it. */
+export function createLogger(service: string, level: LogLevel = 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  }) as unknown as Logger;
+}
+
+/** A logger that drops everything. */
+export function silentLogger(): Logger {
+  return createLogger('silent', 'silent');
+}
