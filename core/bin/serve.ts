@@ -1,10 +1,10 @@
-import { createEdge, type EdgeConfig, parseEdgeConfig } from '@aex/edge';
-import { parseWorkerConfig, startWorker, type WorkerConfig } from '@aex/gpu-nodes';
+import type { EdgeConfig } from '@aex/edge';
+import type { WorkerConfig } from '@aex/gpu-nodes';
 import { ConfigError } from '@aex/shared';
 import { createBlobStore } from '@aex/shared/ports/blob-store/create';
 import { createEventBus } from '@aex/shared/ports/event-bus/create';
 import { createLogger, type Logger } from '@aex/shared/ports/log';
-import { type CoreConfig, parseCoreConfig, startCore } from '../src/mod.ts';
+import type { CoreConfig } from '../src/mod.ts';
 
 export type Role = 'all' | 'core' | 'edge' | 'worker';
 
@@ -14,8 +14,15 @@ interface Configs {
   worker?: WorkerConfig;
 }
 
-/** Parses the configs a role needs, listing every bad variable of all of them at once. */
-export function parseConfigs(role: Role, env: Record<string, string | undefined>): Configs {
+/**
+ * Parses the configs a role needs, listing every bad variable of all of them at once. Each
+ * service's package is loaded only for the roles that run it: an edge never loads ONNX
+ * Runtime, a worker never loads PGlite.
+ */
+export async function parseConfigs(
+  role: Role,
+  env: Record<string, string | undefined>,
+): Promise<Configs> {
   const problems: string[] = [];
   const configs: Configs = {};
   const attempt = <T>(parse: () => T): T | undefined => {
@@ -27,9 +34,18 @@ export function parseConfigs(role: Role, env: Record<string, string | undefined>
       return undefined;
     }
   };
-  if (role === 'all' || role === 'core') configs.core = attempt(() => parseCoreConfig(env));
-  if (role === 'all' || role === 'edge') configs.edge = attempt(() => parseEdgeConfig(env));
-  if (role === 'all' || role === 'worker') configs.worker = attempt(() => parseWorkerConfig(env));
+  if (role === 'all' || role === 'core') {
+    const { parseCoreConfig } = await import('../src/mod.ts');
+    configs.core = attempt(() => parseCoreConfig(env));
+  }
+  if (role === 'all' || role === 'edge') {
+    const { parseEdgeConfig } = await import('@aex/edge');
+    configs.edge = attempt(() => parseEdgeConfig(env));
+  }
+  if (role === 'all' || role === 'worker') {
+    const { parseWorkerConfig } = await import('@aex/gpu-nodes');
+    configs.worker = attempt(() => parseWorkerConfig(env));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return configs;
 }
@@ -44,11 +60,12 @@ interface Running {
  * environment names (embedded by default); the others run one service alone.
  */
 export async function serve(role: Role, env: Record<string, string | undefined>): Promise<Running> {
-  const configs = parseConfigs(role, env);
+  const configs = await parseConfigs(role, env);
   const base = (configs.core ?? configs.edge ?? configs.worker) as CoreConfig &
     EdgeConfig &
     WorkerConfig;
-  const log = createLogger(role === 'all' ? 'aex' : role, base.LOG_LEVEL);
+  // All-in-one: each service's child logger names it, so the root names none (no duplicate keys).
+  const log = createLogger(role === 'all' ? undefined : role, base.LOG_LEVEL);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse())
@@ -61,7 +78,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
     const bus = needsBus
       ? await createEventBus(base, {
           dataDir: base.AEX_DATA_DIR,
-          log,
+          log: log.child({ component: 'bus' }),
           subjectPrefix: base.NATS_SUBJECT_PREFIX,
         })
       : undefined;
@@ -69,41 +86,61 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
 
     let coreFetch: ((r: Request) => Response | Promise<Response>) | undefined;
     if (configs.core && bus) {
+      const { startCore } = await import('../src/mod.ts');
       const core = await startCore(configs.core, {
-        log: log.child({ service: 'core' }),
+        log: child(log, role, 'core'),
         bus,
         blobs,
       });
       stops.push(() => core.stop());
       coreFetch = core.fetch;
       if (role === 'core')
-        stops.push(listen(log, 'core', configs.core.CORE_PORT, core.fetch, configs.core));
+        stops.push(
+          listen(
+            child(log, role, 'core'),
+            'core',
+            configs.core.CORE_PORT,
+            core.fetch,
+            configs.core,
+          ),
+        );
     }
     if (configs.worker && bus) {
+      const { startWorker } = await import('@aex/gpu-nodes');
       const worker = await startWorker(configs.worker, {
-        log: log.child({ service: 'worker' }),
+        log: child(log, role, 'worker'),
         bus,
         blobs,
       });
       stops.push(() => worker.stop());
       if (role === 'worker') {
         const health = () => Response.json({ status: 'ok', tasks: worker.tasks });
-        stops.push(listen(log, 'worker', configs.worker.WORKER_PORT, health));
+        stops.push(
+          listen(child(log, role, 'worker'), 'worker', configs.worker.WORKER_PORT, health),
+        );
       }
     }
     if (configs.edge) {
+      const { createEdge } = await import('@aex/edge');
       const edge = createEdge(configs.edge, {
-        log: log.child({ service: 'edge' }),
+        log: child(log, role, 'edge'),
         blobs,
         upstream: coreFetch,
       });
-      stops.push(listen(log, 'edge', configs.edge.PORT, edge.fetch, configs.core));
+      stops.push(
+        listen(child(log, role, 'edge'), 'edge', configs.edge.PORT, edge.fetch, configs.core),
+      );
     }
   } catch (err) {
     await stopAll();
     throw err;
   }
   return { stop: stopAll };
+}
+
+/** The logger of one service: in the all-in-one process a child naming it, alone the root. */
+function child(log: Logger, role: Role, service: string): Logger {
+  return role === 'all' ? log.child({ service }) : log;
 }
 
 /** Serves a fetch handler; returns how to stop it (stops accepting, lets requests finish). */
@@ -123,7 +160,7 @@ function listen(
     maxRequestBodySize: (core?.AEX_MAX_UPLOAD_BYTES ?? 64 * 1024 ** 2) * 2,
     idleTimeout: 120,
   });
-  log.info({ service: name, url: `http://localhost:${server.port}` }, `${name} listening`);
+  log.info({ url: `http://localhost:${server.port}` }, `${name} listening`);
   return async () => {
     await server.stop();
   };

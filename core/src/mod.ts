@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type ImageTagsComputed, Subjects } from '@aex/shared';
+import { Subjects } from '@aex/shared';
 import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
 import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import { type RunningConsumer, runConsumer } from '@aex/shared/ports/event-bus/run-consumer';
@@ -73,7 +73,13 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
           log: log.child({ consumer: CORE_CONSUMERS.tags }),
           concurrency: 4,
         },
-        (event) => applyTagsComputed(images, event as ImageTagsComputed),
+        async (event) =>
+          event.type === Subjects.imageTagsComputed
+            ? applyTagsComputed(images, event)
+            : {
+                status: 'skipped',
+                reason: `not a result for ${CORE_CONSUMERS.tags}: ${event.type}`,
+              },
       ),
     );
   } catch (err) {

@@ -1,5 +1,6 @@
 import { BlobStoreEnv, EventBusEnv, envLogLevel, envPort, parseEnv } from '@aex/shared';
 import { z } from 'zod';
+import { type ExecutionProvider, parseExecutionProviders } from './inference/onnx-session.ts';
 
 /** Tasks a worker can run; `AEX_WORKER_TASKS` picks some, `none` runs none. */
 export const WORKER_TASKS = ['tags'] as const;
@@ -29,7 +30,17 @@ export const WorkerEnv = z.object({
   /** Model files; default `<AEX_DATA_DIR>/models`. */
   AEX_MODEL_DIR: z.string().optional(),
   /** ONNX Runtime execution providers, tried in order. */
-  AEX_EXECUTION_PROVIDERS: z.string().default('cpu'),
+  AEX_EXECUTION_PROVIDERS: z
+    .string()
+    .default('cpu')
+    .transform((value, ctx): ExecutionProvider[] => {
+      try {
+        return parseExecutionProviders(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   AEX_WORKER_TASKS: tasks.default([...WORKER_TASKS]),
   /** Jobs in flight per task. */
   AEX_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),

@@ -5,7 +5,6 @@ import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import { type RunningConsumer, runConsumer } from '@aex/shared/ports/event-bus/run-consumer';
 import type { Logger } from '@aex/shared/ports/log';
 import type { WorkerConfig } from './config.ts';
-import { parseExecutionProviders } from './inference/onnx-session.ts';
 import { createTagger, type Tagger } from './tasks/tags/mod.ts';
 import { tagIngestedImage } from './worker/tags-job.ts';
 
@@ -35,7 +34,7 @@ export const WORKER_CONSUMERS = { tags: 'worker-tags' } as const;
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
   const log = deps.log;
   const modelDir = config.AEX_MODEL_DIR ?? join(config.AEX_DATA_DIR, 'models');
-  const providers = parseExecutionProviders(config.AEX_EXECUTION_PROVIDERS);
+  const providers = config.AEX_EXECUTION_PROVIDERS;
   const consumers: RunningConsumer[] = [];
   const closers: Array<() => Promise<void>> = [];
   const tasks: RunningWorker['tasks'] = [];

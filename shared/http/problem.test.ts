@@ -1,32 +1,15 @@
 import { describe, expect, test } from 'bun:test';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from '../ports/log.ts';
+import { capturingLogger } from '../testing/capturing-logger.ts';
 import { AexError, Problem } from '../src/errors.ts';
 import type { AexEnv } from './context.ts';
 import { problemErrorHandler, problemNotFound } from './problem.ts';
 import { requestContext, traceIdFrom } from './request-context.ts';
 
-function capture(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const write = (level: string) => (obj: object | string, msg?: string) =>
-      lines.push({ level, ...bindings, ...(typeof obj === 'string' ? { msg: obj } : obj), msg });
-    return {
-      trace: write('trace'),
-      debug: write('debug'),
-      info: write('info'),
-      warn: write('warn'),
-      error: write('error'),
-      fatal: write('fatal'),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  };
-  return { log: make({}), lines };
-}
-
 function app() {
-  const { log, lines } = capture();
+  const log = capturingLogger();
+  const lines = log.lines;
   const a = new Hono<AexEnv>();
   a.use(requestContext({ log, quietPaths: ['/healthz'] }));
   a.onError(problemErrorHandler());
@@ -80,7 +63,7 @@ describe('problem+json', () => {
     expect(text).not.toContain('hunter2');
     expect((await problem(res)).code).toBe('internal');
     const logged = lines.find((l) => l.msg === 'unhandled error');
-    expect(String(logged?.stack)).toContain('hunter2');
+    expect(String(logged?.fields.stack)).toContain('hunter2');
   });
 
   test('unknown routes are not_found problems', async () => {
@@ -99,7 +82,7 @@ describe('requestContext', () => {
     });
     expect(await res.json()).toEqual({ requestId: 'abc-1', traceId });
     expect(res.headers.get('x-request-id')).toBe('abc-1');
-    const line = lines.find((l) => l.msg === 'request');
+    const line = lines.find((l) => l.msg === 'request')?.fields;
     expect(line).toMatchObject({
       requestId: 'abc-1',
       traceId,

@@ -16,11 +16,14 @@ export interface Logger {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-/** A JSON-lines logger named after the service that writes it. */
-export function createLogger(service: string, level: LogLevel = 'info'): Logger {
+/**
+ * A JSON-lines logger. `service` names the service on every line; leave it out when several
+ * services share the process and each logs through a child that names itself.
+ */
+export function createLogger(service: string | undefined, level: LogLevel = 'info'): Logger {
   return pino({
     level,
-    base: { service },
+    base: service ? { service } : {},
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
   }) as unknown as Logger;

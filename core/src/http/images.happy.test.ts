@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Image, ImageList, UploadResult } from '@aex/shared';
+import {
+  Image,
+  ImageList,
+  type ImageTagsComputed,
+  makeEvent,
+  Subjects,
+  UploadResult,
+} from '@aex/shared';
+import { publishEvent } from '@aex/shared/ports/event-bus/run-consumer';
 import { suiteName } from '@aex/shared/testing/servers';
 import { ADAPTER_SETS, type CoreHarness, startCoreHarness } from '../testing/core-harness.ts';
 
@@ -144,6 +152,44 @@ for (const set of ADAPTER_SETS) {
         expect(Object.keys(doc.paths['/api/v1/images'] ?? {}).sort()).toEqual(['get', 'post']);
         expect(doc.components.schemas).toHaveProperty('Image');
         expect(doc.components.schemas).toHaveProperty('Problem');
+      });
+
+      test('tag results from the bus are applied idempotently and per model version', async () => {
+        const { image } = UploadResult.parse(
+          await (await upload('exif-samples/jpg/Nikon_D70.jpg')).json(),
+        );
+        const result = (version: string, tags: ImageTagsComputed['tags']) =>
+          makeEvent<ImageTagsComputed>({
+            type: Subjects.imageTagsComputed,
+            imageId: image.id,
+            model: { id: 'classify-mobilenetv2', version },
+            tags,
+          });
+        const tagsNow = async () =>
+          Image.parse(await (await h.request(`/api/v1/images/${image.id}`)).json()).tags;
+        const waitFor = async (n: number) => {
+          const deadline = Date.now() + 10_000;
+          while ((await tagsNow()).length !== n && Date.now() < deadline) await Bun.sleep(50);
+          return tagsNow();
+        };
+        const first = result('1', [
+          { label: 'lakeside', score: 0.6 },
+          { label: 'boathouse', score: 0.3 },
+        ]);
+        // The same result twice (as a redelivery would), and a second computation of it.
+        await publishEvent(h.bus, first);
+        await publishEvent(h.bus, first);
+        await publishEvent(h.bus, result('1', first.tags));
+        const applied = await waitFor(2);
+        expect(applied.map((t) => t.label)).toEqual(['lakeside', 'boathouse']);
+        // A new model version lands beside the old one.
+        await publishEvent(h.bus, result('2', [{ label: 'lake', score: 0.9 }]));
+        const both = await waitFor(3);
+        expect(both[0]).toEqual({
+          label: 'lake',
+          score: expect.closeTo(0.9, 5),
+          model: { id: 'classify-mobilenetv2', version: '2' },
+        });
       });
 
       test('health and readiness answer', async () => {

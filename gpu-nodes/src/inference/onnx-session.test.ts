@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileWithRole } from '../models/model-files.ts';
 import { modelSuiteName, mustSkip, testModel } from '../models/testing.ts';
-import { capturingLogger } from './capturing-logger.ts';
+import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import {
   type ExecutionProvider,
   InferenceError,

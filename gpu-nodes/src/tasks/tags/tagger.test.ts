@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TagScore } from '@aex/shared';
-import { capturingLogger } from '../../inference/capturing-logger.ts';
+import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import { ModelUnavailableError } from '../../models/model-files.ts';
 import { fixture, modelSuiteName, mustSkip, testModel } from '../../models/testing.ts';
 import { createTagger, type Tagger, type TagResult } from './tagger.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '@aex/shared/ports/log';
+import type { Logger } from '../ports/log.ts';
 
 /** One captured log call. */
 export interface LogLine {
