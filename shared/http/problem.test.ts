@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { capturingLogger } from '../testing/capturing-logger.ts';
 import { AexError, Problem } from '../src/errors.ts';
+import { capturingLogger } from '../testing/capturing-logger.ts';
 import type { AexEnv } from './context.ts';
 import { problemErrorHandler, problemNotFound } from './problem.ts';
 import { requestContext, traceIdFrom } from './request-context.ts';

@@ -36,7 +36,12 @@ describe('static web app', () => {
   });
 
   test('no path escapes the folder, encoded or not', async () => {
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/%E0%A4%A']) {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%E0%A4%A',
+    ]) {
       const res = await app.request(path);
       expect(await res.text()).not.toContain('do not serve');
     }

@@ -4,9 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import { fileWithRole } from '../models/model-files.ts';
 import { modelSuiteName, mustSkip, testModel } from '../models/testing.ts';
-import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import {
   type ExecutionProvider,
   InferenceError,
