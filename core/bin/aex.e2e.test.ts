@@ -201,3 +201,40 @@ describe.skipIf(!serversUp)(
     }, 180_000);
   },
 );
+
+describe('end to end: oversize uploads through the real server', () => {
+  test('declared and streamed bodies over AEX_MAX_UPLOAD_BYTES get a problem+json 413 from AEX', async () => {
+    const port = await freePort();
+    const aex = started(
+      spawnAex(['serve', 'all'], {
+        AEX_DATA_DIR: await tempDir(),
+        PORT: String(port),
+        AEX_MAX_UPLOAD_BYTES: '64k',
+        AEX_WORKER_TASKS: 'none',
+      }),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    await aex.waitHealthy(`${base}/healthz`);
+    const big = new Uint8Array(1024 * 1024).fill(1);
+    const declared = await fetch(`${base}/api/v1/images`, { method: 'POST', body: big });
+    const streamed = await fetch(`${base}/api/v1/images`, {
+      method: 'POST',
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    for (const res of [declared, streamed]) {
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await res.json()) as { detail: string }).detail).toContain('AEX_MAX_UPLOAD_BYTES');
+    }
+    // Another route's body is capped too, with the same kind of answer.
+    const json = await fetch(`${base}/api/v1/images/01a20f27-a5e9-71fd-8ce1-04888aa28a6d`, {
+      method: 'PATCH',
+      body: new Uint8Array(2 * 1024 * 1024),
+    });
+    expect(json.status).toBe(413);
+    expect(json.headers.get('content-type')).toBe('application/problem+json');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await aex.stop('SIGTERM')).toBe(0);
+  }, 60_000);
+});

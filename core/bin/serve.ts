@@ -95,15 +95,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
       stops.push(() => core.stop());
       coreFetch = core.fetch;
       if (role === 'core')
-        stops.push(
-          listen(
-            child(log, role, 'core'),
-            'core',
-            configs.core.CORE_PORT,
-            core.fetch,
-            configs.core,
-          ),
-        );
+        stops.push(listen(child(log, role, 'core'), 'core', configs.core.CORE_PORT, core.fetch));
     }
     if (configs.worker && bus) {
       const { startWorker } = await import('@aex/gpu-nodes');
@@ -127,9 +119,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         blobs,
         upstream: coreFetch,
       });
-      stops.push(
-        listen(child(log, role, 'edge'), 'edge', configs.edge.PORT, edge.fetch, configs.core),
-      );
+      stops.push(listen(child(log, role, 'edge'), 'edge', configs.edge.PORT, edge.fetch));
     }
   } catch (err) {
     await stopAll();
@@ -149,15 +139,15 @@ function listen(
   name: string,
   port: number,
   fetch: (r: Request) => Response | Promise<Response>,
-  core?: CoreConfig,
 ): () => Promise<void> {
   const server = Bun.serve({
     port,
     hostname: process.env.AEX_HOST ?? '0.0.0.0',
     fetch,
-    // Uploads stream through the handler, which enforces AEX_MAX_UPLOAD_BYTES with a
-    // problem+json answer; Bun's own cap sits above it so it never answers first.
-    maxRequestBodySize: (core?.AEX_MAX_UPLOAD_BYTES ?? 64 * 1024 ** 2) * 2,
+    // No cap of Bun's own: it would answer an oversize upload with a bare 413 before AEX
+    // could. Core refuses a declared oversize body before reading it, stops a streamed one
+    // at AEX_MAX_UPLOAD_BYTES, and caps every other route's body (problem+json each time).
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
   });
   log.info({ url: `http://localhost:${server.port}` }, `${name} listening`);

@@ -46,22 +46,25 @@ export class ImageRepository {
 
   /**
    * Inserts an image and the events announcing it in one transaction (the outbox), unless an
-   * image with the same sha256 exists: then nothing is written and `inserted` is false.
+   * image with the same sha256 exists: then nothing is written and `inserted` is null.
    */
-  async insertWithEvents(row: NewImageRow, events: AexEvent[]): Promise<{ inserted: boolean }> {
+  async insertWithEvents(
+    row: NewImageRow,
+    events: AexEvent[],
+  ): Promise<{ inserted: ImageRow | null }> {
     return this.db.transaction(async (tx) => {
-      const created = await tx
+      const [created] = await tx
         .insert(images)
         .values(row)
         .onConflictDoNothing({ target: images.sha256 })
-        .returning({ id: images.id });
-      if (created.length === 0) return { inserted: false };
+        .returning();
+      if (!created) return { inserted: null };
       if (events.length > 0) {
         await tx
           .insert(outbox)
           .values(events.map((e) => ({ id: e.id, subject: e.type, payload: e })));
       }
-      return { inserted: true };
+      return { inserted: created };
     });
   }
 

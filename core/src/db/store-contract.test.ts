@@ -76,8 +76,10 @@ for (const adapter of adapters) {
       test('an image and its event are written together', async () => {
         const row = imageRow();
         const before = await outbox.count();
-        expect(await images.insertWithEvents(row, [ingested(row)])).toEqual({ inserted: true });
+        const { inserted } = await images.insertWithEvents(row, [ingested(row)]);
+        expect(inserted?.id).toBe(row.id);
         const found = await images.findById(row.id);
+        expect(found).toEqual(inserted);
         expect(found).toMatchObject({ sha256: row.sha256, width: 640, cameraModel: 'EOS 40D' });
         expect(found?.takenAt?.toISOString()).toBe('2020-05-01T10:00:00.000Z');
         expect(found?.createdAt).toBeInstanceOf(Date);
@@ -89,9 +91,7 @@ for (const adapter of adapters) {
         await images.insertWithEvents(row, [ingested(row)]);
         const before = await outbox.count();
         const again = { ...row, id: newId() };
-        expect(await images.insertWithEvents(again, [ingested(again)])).toEqual({
-          inserted: false,
-        });
+        expect(await images.insertWithEvents(again, [ingested(again)])).toEqual({ inserted: null });
         expect(await images.findById(again.id)).toBeNull();
         expect((await images.findBySha256(row.sha256))?.id).toBe(row.id);
         expect(await outbox.count()).toBe(before);

@@ -7,6 +7,7 @@ import {
 } from '@aex/shared/http';
 import type { Logger } from '@aex/shared/ports/log';
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import type { ImageQueryService } from '../services/image-queries.ts';
 import type { IngestService } from '../services/ingest-image.ts';
 import { registerReadImages } from './routes/images-read.ts';
@@ -20,6 +21,8 @@ export interface CoreAppDeps {
   /** Resolves when every dependency answers; `/readyz` reports it. */
   ready: () => Promise<void>;
 }
+
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /** Core's HTTP API. Every route is described by zod schemas, which also make the OpenAPI document. */
 export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
@@ -35,6 +38,22 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
   app.use(requestContext({ log: deps.log, quietPaths: ['/healthz', '/readyz'] }));
   app.onError(problemErrorHandler());
   app.notFound(problemNotFound());
+
+  // Every body but an upload's is small (JSON): capped here so no route can be made to
+  // buffer a huge one. Uploads stream to disk under their own limit.
+  const smallBodies = bodyLimit({
+    maxSize: MAX_JSON_BODY_BYTES,
+    onError: (c) =>
+      problemResponse(
+        c,
+        'payload_too_large',
+        `Request bodies here are at most ${MAX_JSON_BODY_BYTES} bytes.`,
+      ),
+  });
+  app.use('*', async function limitNonUploadBodies(c, next) {
+    if (c.req.method === 'POST' && c.req.path === '/api/v1/images') return next();
+    return smallBodies(c, next);
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

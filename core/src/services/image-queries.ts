@@ -13,7 +13,9 @@ export class ImageQueryService {
     return (await this.withTags([row]))[0] as Image;
   }
 
-  async dto(row: ImageRow): Promise<Image> {
+  /** The API view of an image row; a just-created image has no tags yet, so none are read. */
+  async dto(row: ImageRow, options: { justCreated?: boolean } = {}): Promise<Image> {
+    if (options.justCreated) return toImageDto(row, []);
     return (await this.withTags([row]))[0] as Image;
   }
 

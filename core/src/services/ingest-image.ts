@@ -104,7 +104,11 @@ export class IngestService {
         thumbKey: keys.thumb,
       });
       try {
-        await deps.blobs.putFile(keys.original, upload.path, { contentType: type.mime });
+        // The spooled file is not needed after this: the store may rename it into place.
+        await deps.blobs.putFile(keys.original, upload.path, {
+          contentType: type.mime,
+          move: true,
+        });
         await deps.blobs.put(keys.preview, processed.preview, { contentType: 'image/webp' });
         await deps.blobs.put(keys.thumb, processed.thumb, { contentType: 'image/webp' });
         const { inserted } = await deps.images.insertWithEvents(
@@ -127,11 +131,14 @@ export class IngestService {
           },
           [event],
         );
-        if (inserted) deps.onCommitted();
-        // Not inserted: a concurrent upload of the same bytes won; its blobs are ours.
+        if (inserted) {
+          deps.onCommitted();
+          return { image: inserted, created: true };
+        }
+        // A concurrent upload of the same bytes won the insert; its blobs are these same bytes.
         const image = await deps.images.findBySha256(sha256);
         if (!image) throw new Error(`image ${sha256} vanished right after it was stored`);
-        return { image, created: inserted };
+        return { image, created: false };
       } catch (err) {
         await this.removeOrphans(sha256, Object.values(keys));
         throw err;

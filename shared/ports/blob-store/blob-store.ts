@@ -27,6 +27,15 @@ export interface PutOptions {
   contentLength?: number;
 }
 
+export interface PutFileOptions {
+  contentType?: string;
+  /**
+   * The caller no longer needs the file: a store on the same filesystem may move it into
+   * place (a rename) instead of copying it. The file is gone or untouched afterwards.
+   */
+  move?: boolean;
+}
+
 export interface GetOptions {
   /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
   range?: { start: number; end?: number };
@@ -37,7 +46,7 @@ export interface BlobStore {
   /** Writes a blob atomically: readers see the old blob or the whole new one, never a part. */
   put(key: string, body: BlobBody, options?: PutOptions): Promise<void>;
   /** Writes a blob from a local file without reading it into memory. */
-  putFile(key: string, path: string, options?: Omit<PutOptions, 'contentLength'>): Promise<void>;
+  putFile(key: string, path: string, options?: PutFileOptions): Promise<void>;
   /** The blob, or null when there is none. */
   get(key: string, options?: GetOptions): Promise<BlobObject | null>;
   head(key: string): Promise<BlobInfo | null>;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -98,6 +98,19 @@ export function blobStoreContract(name: string, make: () => Promise<BlobStoreFix
       const blob = await store.get(key);
       expect(blob && (await readAll(blob.body))).toEqual(content);
       expect(await store.head(key)).toMatchObject({ size: 300_000, contentType: 'image/webp' });
+    });
+
+    test('putFile with move stores the file; the source is gone or untouched', async () => {
+      const path = join(dir, 'spooled.bin');
+      const content = counting(200_000);
+      await writeFile(path, content);
+      const key = `${folder()}/moved`;
+      await store.putFile(key, path, { contentType: 'image/jpeg', move: true });
+      const blob = await store.get(key);
+      expect(blob && (await readAll(blob.body))).toEqual(content);
+      expect(await store.head(key)).toMatchObject({ size: 200_000, contentType: 'image/jpeg' });
+      const left = await readFile(path).catch(() => null);
+      if (left) expect(Buffer.from(left).equals(Buffer.from(content))).toBe(true);
     });
 
     test('putFile of a missing file fails and stores nothing', async () => {

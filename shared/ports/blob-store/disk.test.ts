@@ -44,6 +44,20 @@ describe('disk blob store', () => {
     expect(await readFile(join(root, 'a/b/c'), 'utf8')).toBe('cc');
   });
 
+  test('putFile with move renames the file into place on the same filesystem', async () => {
+    const source = join(parent, 'spooled');
+    await writeFile(source, 'original bytes');
+    const before = (await stat(source)).ino;
+    await store.putFile('o/x', source, { contentType: 'image/jpeg', move: true });
+    expect(await stat(source).catch(() => null)).toBeNull();
+    expect((await stat(join(root, 'o/x'))).ino).toBe(before);
+    expect(await readFile(join(root, 'o/x'), 'utf8')).toBe('original bytes');
+    // Without move the caller's file stays.
+    await writeFile(source, 'kept');
+    await store.putFile('o/y', source);
+    expect(await readFile(source, 'utf8')).toBe('kept');
+  });
+
   test('hostile keys write, read and delete nothing inside or outside root', async () => {
     await writeFile(join(parent, 'secret'), 'keep');
     await writeFile(join(parent, 'source'), 'x');

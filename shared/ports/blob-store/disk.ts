@@ -24,6 +24,7 @@ import {
   type BlobStore,
   type GetOptions,
   isBlobKey,
+  type PutFileOptions,
   type PutOptions,
 } from './blob-store.ts';
 import { BodyReader, declaredLength } from './body.ts';
@@ -190,15 +191,23 @@ export function createDiskBlobStore(options: DiskBlobStoreOptions): BlobStore {
       });
     },
 
-    async putFile(key: string, source: string, options?: Omit<PutOptions, 'contentLength'>) {
+    async putFile(key: string, source: string, options?: PutFileOptions) {
       const path = pathOf(key);
       const info = await stat(source);
       if (!info.isFile()) {
         throw new Error(`putFile(${JSON.stringify(key)}): ${source} is not a file`);
       }
       await commit(path, options?.contentType, async (temp) => {
-        // copyFile copies in the kernel (copy_file_range or a reflink): no bytes in memory.
-        await copyFile(source, temp, constants.COPYFILE_EXCL);
+        // A file the caller gives up is renamed into place (an upload spooled under the same
+        // data directory: no second copy of a 50 MB original). Across filesystems, or when the
+        // caller keeps it, copyFile copies in the kernel (copy_file_range or a reflink).
+        const moved =
+          options?.move === true &&
+          (await rename(source, temp).then(
+            () => true,
+            () => false,
+          ));
+        if (!moved) await copyFile(source, temp, constants.COPYFILE_EXCL);
         const file = await open(temp, 'r+');
         try {
           await file.sync();

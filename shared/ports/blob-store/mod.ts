@@ -12,6 +12,7 @@ export {
   BlobStoreUnavailableError,
   type GetOptions,
   isBlobKey,
+  type PutFileOptions,
   type PutOptions,
 } from './blob-store.ts';
 export { createBlobStore } from './create.ts';

@@ -20,6 +20,7 @@ import {
   type BlobStore,
   type GetOptions,
   isBlobKey,
+  type PutFileOptions,
   type PutOptions,
 } from './blob-store.ts';
 import { BodyReader, declaredLength } from './body.ts';
@@ -152,7 +153,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }
     },
 
-    async putFile(key: string, path: string, options?: Omit<PutOptions, 'contentLength'>) {
+    async putFile(key: string, path: string, options?: PutFileOptions) {
       const Key = objectKey(key);
       const { size } = await stat(path);
       const contentType = options?.contentType;

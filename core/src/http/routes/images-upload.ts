@@ -48,7 +48,7 @@ export function registerUploadImage(
       );
     }
     const { image, created } = await deps.ingest.ingest(c.req.raw.body);
-    const body = { image: await deps.queries.dto(image), created };
+    const body = { image: await deps.queries.dto(image, { justCreated: created }), created };
     if (created) {
       c.header('location', `/api/v1/images/${image.id}`);
       return c.json(body, 201);

@@ -1,0 +1,92 @@
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+const REPO_ROOT = resolve(import.meta.dir, '../..');
+
+// Backends a benchmark of the embedded mode must not pick up from the caller's shell:
+// with them set, `aex serve all` would measure a remote Postgres/NATS/S3 instead.
+const REMOTE_BACKENDS = ['DATABASE_URL', 'NATS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'MILVUS_ADDRESS'];
+
+/** A free TCP port on 127.0.0.1 (the OS picks one; there is a small race until AEX binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface AexServer {
+  pid: number;
+  baseUrl: string;
+  /** The last lines it printed, for error messages. */
+  tail(): string;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number>;
+}
+
+/**
+ * Starts the real `bun core/bin/aex.ts serve <role>` as a child, with the same Bun binary
+ * that runs the benchmark, so its pid is the server's own (not an npx wrapper's) and its
+ * /proc figures are AEX's. Resolves once `GET /healthz` answers 200.
+ */
+export async function startAex(options: {
+  role?: string;
+  env: Record<string, string>;
+  healthTimeoutMs?: number;
+}): Promise<AexServer> {
+  const port = await freePort();
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const name of REMOTE_BACKENDS) delete env[name];
+  const proc = Bun.spawn([process.execPath, 'core/bin/aex.ts', 'serve', options.role ?? 'all'], {
+    cwd: REPO_ROOT,
+    env: { ...env, AEX_HOST: '127.0.0.1', PORT: String(port), ...options.env },
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  // Drain both pipes (a full pipe would block the server) and keep the last lines.
+  const lines: string[] = [];
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
+      lines.push(...decoder.decode(chunk, { stream: true }).split('\n').filter(Boolean));
+      if (lines.length > 200) lines.splice(0, lines.length - 200);
+    }
+  };
+  void drain(proc.stdout);
+  void drain(proc.stderr);
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const server: AexServer = {
+    pid: proc.pid,
+    baseUrl,
+    tail: () => lines.slice(-40).join('\n'),
+    async stop(graceMs = 15_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode ?? 1;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+
+  const deadline = Date.now() + (options.healthTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) break;
+    const ok = await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return server;
+    await Bun.sleep(100);
+  }
+  await server.stop(2000);
+  throw new Error(`aex serve did not become healthy at ${baseUrl}/healthz:\n${server.tail()}`);
+}
