@@ -1,23 +1,8 @@
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
-
-const REPO_ROOT = resolve(import.meta.dir, '../..');
+import { freePort, REPO_ROOT } from '@aex/shared/testing/processes';
 
 // Backends a benchmark of the embedded mode must not pick up from the caller's shell:
 // with them set, `aex serve all` would measure a remote Postgres/NATS/S3 instead.
 const REMOTE_BACKENDS = ['DATABASE_URL', 'NATS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'MILVUS_ADDRESS'];
-
-/** A free TCP port on 127.0.0.1 (the OS picks one; there is a small race until AEX binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 export interface AexServer {
   pid: number;

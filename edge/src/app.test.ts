@@ -66,7 +66,11 @@ describe('edge', () => {
     });
     app = createEdgeApp({
       log: silentLogger(),
-      cache: new ThumbnailCache(join(dir, 'cache'), origin.store),
+      cache: new ThumbnailCache({
+        dir: join(dir, 'cache'),
+        origin: origin.store,
+        maxBytes: 1024 ** 2,
+      }),
       upstream: httpUpstream(`http://127.0.0.1:${upstream.port}`),
     });
   });
@@ -159,7 +163,7 @@ describe('edge', () => {
   test('a core that does not answer is a 503 problem with Retry-After', async () => {
     const dead = createEdgeApp({
       log: silentLogger(),
-      cache: new ThumbnailCache(join(dir, 'cache2'), blobs),
+      cache: new ThumbnailCache({ dir: join(dir, 'cache2'), origin: blobs, maxBytes: 1024 ** 2 }),
       upstream: httpUpstream('http://127.0.0.1:9'),
     });
     const res = await dead.request('/api/v1/images');

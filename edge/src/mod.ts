@@ -29,7 +29,11 @@ export function createEdge(config: EdgeConfig, deps: EdgeDeps): Edge {
   const cacheDir = config.AEX_CACHE_DIR ?? join(config.AEX_DATA_DIR, 'cache', 'edge');
   const app = createEdgeApp({
     log: deps.log,
-    cache: new ThumbnailCache(cacheDir, deps.blobs),
+    cache: new ThumbnailCache({
+      dir: cacheDir,
+      origin: deps.blobs,
+      maxBytes: config.AEX_CACHE_MAX_BYTES,
+    }),
     upstream: deps.upstream ?? httpUpstream(config.CORE_URL),
     webDir: resolve(config.AEX_WEB_DIR ?? DEFAULT_WEB_DIR),
   });

@@ -4,8 +4,8 @@ import { connect } from '@nats-io/transport-node';
 import { DeadLetter, type ImageDeleted, makeEvent } from '../../src/events.ts';
 import { newId } from '../../src/ids.ts';
 import { deadLetterSubject, Subjects } from '../../src/subjects.ts';
+import { capturingLogger } from '../../testing/capturing-logger.ts';
 import { natsReachable, randomToken, suiteName, TEST_NATS_URL } from '../../testing/servers.ts';
-import type { Logger } from '../log.ts';
 import { createEmbeddedEventBus } from './embedded.ts';
 import type { EventBus } from './event-bus.ts';
 import { createNatsEventBus } from './nats.ts';
@@ -17,28 +17,6 @@ import {
   type RunningConsumer,
   runConsumer,
 } from './run-consumer.ts';
-
-interface LogLine {
-  level: string;
-  fields: Record<string, unknown>;
-  msg?: string;
-}
-
-/** A logger that keeps every line, with its child bindings, for assertions. */
-function captureLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
-  const at = (level: string) => (obj: object | string, msg?: string) => {
-    lines.push({ level, fields: { ...bindings, ...(typeof obj === 'string' ? {} : obj) }, msg });
-  };
-  return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (more) => captureLogger(lines, { ...bindings, ...more }),
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,11 +39,11 @@ function runConsumerSuite(name: string, makeBus: () => Promise<EventBus>): void 
   describe(name, () => {
     const buses: EventBus[] = [];
     const runners: RunningConsumer[] = [];
-    let lines: LogLine[] = [];
+    let log = capturingLogger();
     afterEach(async () => {
       await Promise.all(runners.splice(0).map((r) => r.stop()));
       await Promise.all(buses.splice(0).map((b) => b.close()));
-      lines = [];
+      log = capturingLogger();
     });
 
     /** A fresh bus, and a runner on it with test-sized timings. */
@@ -81,7 +59,7 @@ function runConsumerSuite(name: string, makeBus: () => Promise<EventBus>): void 
         ackWaitMs: 300,
         fetchWaitMs: 200,
         backoffMs: () => 50,
-        log: captureLogger(lines),
+        log,
         ...options,
       };
       const runner = await runConsumer(bus, opts, handle);
@@ -139,7 +117,7 @@ function runConsumerSuite(name: string, makeBus: () => Promise<EventBus>): void 
       await drained();
       expect(attempts.map((a) => a.count)).toEqual([1, 2]);
       expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(140);
-      const warn = lines.filter((l) => l.level === 'warn');
+      const warn = log.lines.filter((l) => l.level === 'warn');
       expect(warn).toHaveLength(1);
       expect(warn[0]?.fields).toMatchObject({
         consumer: 'worker',
@@ -168,7 +146,7 @@ function runConsumerSuite(name: string, makeBus: () => Promise<EventBus>): void 
       await drained();
       await sleep(450);
       expect(calls).toBe(1);
-      expect(lines.filter((l) => l.level === 'error')[0]?.fields).toMatchObject({
+      expect(log.lines.filter((l) => l.level === 'error')[0]?.fields).toMatchObject({
         consumer: 'strict',
         reason: 'unsupported format',
       });
@@ -230,7 +208,7 @@ function runConsumerSuite(name: string, makeBus: () => Promise<EventBus>): void 
           subjects: ['aex.image.>'],
           maxDeliver: 2,
           ackWaitMs: 200,
-          log: captureLogger(lines),
+          log,
         },
         async () => {
           calls++;
