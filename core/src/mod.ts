@@ -50,10 +50,11 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     deps.bus,
     log.child({ component: 'outbox' }),
   );
+  const media = new MediaRepository({ maxPixels: config.AEX_MAX_PIXELS });
   const ingest = new IngestService({
     images,
     blobs: deps.blobs,
-    media: new MediaRepository({ maxPixels: config.AEX_MAX_PIXELS }),
+    media,
     spoolDir: join(config.AEX_DATA_DIR, 'tmp'),
     maxUploadBytes: config.AEX_MAX_UPLOAD_BYTES,
     decodeConcurrency: config.AEX_DECODE_CONCURRENCY,
@@ -101,6 +102,7 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     async stop() {
       await Promise.all(consumers.map((c) => c.stop()));
       await relay.stop();
+      await media.close();
       await database.close();
     },
   };

@@ -1,3 +1,4 @@
+export * from './api/albums.ts';
 export * from './api/images.ts';
 export * from './blob-keys.ts';
 export * from './config.ts';

@@ -24,6 +24,16 @@ export class ImageRepository {
     return rows[0] ?? null;
   }
 
+  /** The images among these sha256 sums that are stored, as sha256 → id. */
+  async idsBySha256(sums: string[]): Promise<Map<string, string>> {
+    if (sums.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: images.id, sha256: images.sha256 })
+      .from(images)
+      .where(inArray(images.sha256, sums));
+    return new Map(rows.map((r) => [r.sha256, r.id]));
+  }
+
   /** Newest first; ids are UUID v7, so id order is creation order and makes a stable cursor. */
   async list(options: { limit: number; beforeId?: string }): Promise<ImageRow[]> {
     return this.db

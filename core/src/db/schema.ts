@@ -1,5 +1,8 @@
+import { sql } from 'drizzle-orm';
 import {
   bigint,
+  check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -27,14 +30,71 @@ export const images = pgTable(
     orientation: smallint('orientation'),
     thumbhash: text('thumbhash').notNull(),
     takenAt: timestamp('taken_at', { withTimezone: true }),
+    /** Minutes east of UTC where the photo was taken (EXIF OffsetTimeOriginal), when known. */
+    takenAtOffset: smallint('taken_at_offset'),
+    /** Where takenAt came from: exif | xmp | gps | file | sidecar | user. */
+    takenAtSource: text('taken_at_source'),
     cameraMake: text('camera_make'),
     cameraModel: text('camera_model'),
+    lensModel: text('lens_model'),
+    /** Seconds. */
+    exposureTime: real('exposure_time'),
+    fNumber: real('f_number'),
+    iso: integer('iso'),
+    /** Millimetres, and the 35 mm equivalent. */
+    focalLength: real('focal_length'),
+    focalLength35mm: real('focal_length_35mm'),
+    latitude: doublePrecision('latitude'),
+    longitude: doublePrecision('longitude'),
+    /** Metres above sea level. */
+    altitude: real('altitude'),
+    /** XMP rating: -1 rejected, 0 unrated, 1–5 stars. */
+    rating: smallint('rating'),
+    /** Keywords from XMP/IPTC and from users (PATCH). */
+    keywords: text('keywords').array().notNull().default(sql`'{}'::text[]`),
+    description: text('description'),
+    visibility: text('visibility', { enum: ['public', 'internal'] })
+      .notNull()
+      .default('internal'),
+    /** `#rrggbb`. */
+    dominantColor: text('dominant_color'),
+    /** 64-bit perceptual hash (DCT) for near-duplicate search. */
+    phash: bigint('phash', { mode: 'bigint' }),
+    /** The file name the client gave, cleaned for display; never used as a path. */
+    originalName: text('original_name'),
+    /** The file's modification time as the client reported it. */
+    fileModifiedAt: timestamp('file_modified_at', { withTimezone: true }),
+    /** Every metadata tag read from the file and its sidecars, for the detail view. */
+    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     originalKey: text('original_key').notNull(),
     thumbKey: text('thumb_key').notNull(),
     previewKey: text('preview_key').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The timeline's order: when the photo was taken, else when it was uploaded. Generated,
+     * so a taken-at correction moves the photo at once; indexed with id for keyset paging.
+     */
+    sortAt: timestamp('sort_at', { withTimezone: true })
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(taken_at, created_at)`),
   },
-  (t) => [index('images_taken_at_idx').on(t.takenAt)],
+  (t) => [
+    index('images_taken_at_idx').on(t.takenAt),
+    index('images_sort_idx').on(t.sortAt, t.id),
+    index('images_created_at_idx').on(t.createdAt),
+    index('images_camera_model_idx').on(t.cameraModel),
+    index('images_lens_model_idx').on(t.lensModel),
+    index('images_format_idx').on(t.format),
+    index('images_rating_idx').on(t.rating),
+    index('images_visibility_idx').on(t.visibility),
+    index('images_location_idx').on(t.latitude, t.longitude).where(sql`${t.latitude} is not null`),
+    index('images_keywords_idx').using('gin', t.keywords),
+    check('images_visibility_values', sql`${t.visibility} in ('public', 'internal')`),
+    check('images_rating_range', sql`${t.rating} between -1 and 5`),
+    check('images_latitude_range', sql`${t.latitude} between -90 and 90`),
+    check('images_longitude_range', sql`${t.longitude} between -180 and 180`),
+  ],
 );
 export type ImageRow = typeof images.$inferSelect;
 export type NewImageRow = typeof images.$inferInsert;
@@ -80,3 +140,49 @@ export const outbox = pgTable(
   (t) => [index('outbox_created_at_idx').on(t.createdAt)],
 );
 export type OutboxRow = typeof outbox.$inferSelect;
+
+/** A named, ordered set of images. */
+export const albums = pgTable('albums', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description'),
+  coverImageId: uuid('cover_image_id').references(() => images.id, { onDelete: 'set null' }),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type AlbumRow = typeof albums.$inferSelect;
+
+/** An image's place in an album; `position` orders it (gaps allowed, so moves are cheap). */
+export const albumImages = pgTable(
+  'album_images',
+  {
+    albumId: uuid('album_id')
+      .notNull()
+      .references(() => albums.id, { onDelete: 'cascade' }),
+    imageId: uuid('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    position: doublePrecision('position').notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.albumId, t.imageId] }),
+    index('album_images_order_idx').on(t.albumId, t.position),
+    index('album_images_image_idx').on(t.imageId),
+  ],
+);
+export type AlbumImageRow = typeof albumImages.$inferSelect;
+
+/**
+ * Answers to requests sent with an `Idempotency-Key`: a retry with the same key and the same
+ * request gets the stored answer instead of doing the work twice.
+ */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  /** Method, path and a hash of what identifies the request (the body's sha256 for uploads). */
+  fingerprint: text('fingerprint').notNull(),
+  status: smallint('status').notNull(),
+  response: jsonb('response').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;

@@ -65,6 +65,7 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
     }
   });
 
+  // Routes: one register call per file in ./routes.
   registerUploadImage(app, deps);
   registerReadImages(app, deps);
 

@@ -4,20 +4,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
-import { readBasicExif } from './exif.ts';
 import { CorruptImageError, ImageTooLargeError, processImage } from './image-processor.ts';
 import { detectMediaType } from './media-type.ts';
+import { readEmbeddedMetadata } from './metadata/read-embedded.ts';
 
 const FIXTURES = resolve(import.meta.dir, '../../../../shared/fixtures/images');
 const jpg = (name: string) => join(FIXTURES, 'exif-samples/jpg', name);
 const LIMIT = { maxPixels: 100_000_000 };
+const JPEG = { supported: true, mime: 'image/jpeg', format: 'jpeg', decoder: 'vips' } as const;
 
 describe('processImage', () => {
   test('a 12 MP JPEG gives a 1440 px preview, a 256 px thumb and a thumbhash', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'aex-12mp-'));
     const path = join(dir, 'big.jpg');
     await sharp(jpg('Canon_40D.jpg')).resize(4000, 3000, { fit: 'fill' }).jpeg().toFile(path);
-    const out = await processImage(path, LIMIT);
+    const out = await processImage(path, JPEG, LIMIT);
     expect([out.width, out.height]).toEqual([4000, 3000]);
     const preview = await sharp(out.preview).metadata();
     const thumb = await sharp(out.thumb).metadata();
@@ -32,15 +33,15 @@ describe('processImage', () => {
   });
 
   test('small images are not enlarged', async () => {
-    const out = await processImage(join(FIXTURES, 'objects/cat.jpg'), LIMIT);
+    const out = await processImage(join(FIXTURES, 'objects/cat.jpg'), JPEG, LIMIT);
     expect([out.width, out.height]).toEqual([300, 168]);
     const preview = await sharp(out.preview).metadata();
     expect([preview.width, preview.height]).toEqual([300, 168]);
   });
 
   test('EXIF orientation is applied: dimensions and pixels come out upright', async () => {
-    const upright = await processImage(jpg('orientation/landscape_1.jpg'), LIMIT);
-    const rotated = await processImage(jpg('orientation/landscape_6.jpg'), LIMIT);
+    const upright = await processImage(jpg('orientation/landscape_1.jpg'), JPEG, LIMIT);
+    const rotated = await processImage(jpg('orientation/landscape_6.jpg'), JPEG, LIMIT);
     expect(rotated.orientation).toBe(6);
     expect([rotated.width, rotated.height]).toEqual([upright.width, upright.height]);
     const a = await sharp(upright.thumb)
@@ -59,13 +60,15 @@ describe('processImage', () => {
   });
 
   test('a truncated JPEG is a CorruptImageError naming the decoder problem', async () => {
-    const error = await processImage(jpg('corrupted.jpg'), LIMIT).catch((e) => e);
+    const error = await processImage(jpg('corrupted.jpg'), JPEG, LIMIT).catch((e) => e);
     expect(error).toBeInstanceOf(CorruptImageError);
     expect(error.message).toMatch(/corrupt|premature/i);
   });
 
   test('an image over the pixel limit is refused before it is decoded', async () => {
-    const error = await processImage(jpg('Canon_40D.jpg'), { maxPixels: 1000 }).catch((e) => e);
+    const error = await processImage(jpg('Canon_40D.jpg'), JPEG, { maxPixels: 1000 }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect(error.limit).toBe(1000);
   });
@@ -81,7 +84,7 @@ describe('processImage', () => {
     bomb.writeUInt32BE(50_000, 16);
     bomb.writeUInt32BE(50_000, 20);
     await writeFile(path, bomb);
-    const error = await processImage(path, LIMIT).catch((e) => e);
+    const error = await processImage(path, JPEG, LIMIT).catch((e) => e);
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect(error.pixels).toBe(2_500_000_000);
   });
@@ -96,6 +99,7 @@ describe('detectMediaType', () => {
       supported: true,
       mime: 'image/png',
       format: 'png',
+      decoder: 'vips',
     });
   });
 
@@ -113,9 +117,9 @@ describe('detectMediaType', () => {
   });
 });
 
-describe('readBasicExif', () => {
+describe('readEmbeddedMetadata', () => {
   test('reads taken-at and camera from a camera JPEG', async () => {
-    const exif = await readBasicExif(jpg('Canon_40D.jpg'));
+    const exif = await readEmbeddedMetadata(jpg('Canon_40D.jpg'));
     expect(exif.make).toBe('Canon');
     expect(exif.model).toBe('Canon EOS 40D');
     expect(exif.takenAt?.toISOString()).toBe('2008-05-30T15:56:01.000Z');
@@ -123,13 +127,19 @@ describe('readBasicExif', () => {
 
   test('files with malformed metadata give what can be read, never an error', async () => {
     for (const name of ['image01088.jpg', 'image01137.jpg', 'image01551.jpg']) {
-      const exif = await readBasicExif(jpg(`invalid/${name}`));
+      const exif = await readEmbeddedMetadata(jpg(`invalid/${name}`));
       expect(exif).toHaveProperty('takenAt');
     }
   });
 
   test('a file with no metadata at all gives nulls', async () => {
-    const exif = await readBasicExif(join(FIXTURES, 'objects/tench_n01440764.png'));
-    expect(exif).toEqual({ takenAt: null, make: null, model: null, orientation: null });
+    const exif = await readEmbeddedMetadata(join(FIXTURES, 'objects/tench_n01440764.png'));
+    expect(exif).toMatchObject({
+      takenAt: null,
+      make: null,
+      model: null,
+      orientation: null,
+      location: null,
+    });
   });
 });

@@ -2,17 +2,10 @@ import { DerivedVariant } from '@aex/shared';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
 
-/** What one decode of an original yields. */
-export interface ProcessedImage {
-  /** Dimensions as displayed, after the EXIF orientation is applied. */
-  width: number;
-  height: number;
-  orientation: number | null;
-  thumb: Buffer;
-  preview: Buffer;
-  /** ThumbHash (a ~25-byte placeholder) as base64. */
-  thumbhash: string;
-}
+import { perceptualHash } from './perceptual-hash.ts';
+import type { MediaType, ProcessedImage } from './types.ts';
+
+export type { ProcessedImage } from './types.ts';
 
 /** The bytes are a known image type but cannot be decoded (truncated, corrupt). */
 export class CorruptImageError extends Error {
@@ -42,6 +35,7 @@ export interface ImageProcessorOptions {
  */
 export async function processImage(
   path: string,
+  _type: Extract<MediaType, { supported: true }>,
   options: ImageProcessorOptions,
 ): Promise<ProcessedImage> {
   const input = { failOn: 'error', limitInputPixels: false, sequentialRead: true } as const;
@@ -74,7 +68,7 @@ export async function processImage(
   const { data, info } = decoded;
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
   const thumbSize = DerivedVariant.thumb.maxSize;
-  const [preview, thumb, hashInput] = await Promise.all([
+  const [preview, thumb, hashInput, phash, stats] = await Promise.all([
     sharp(data, raw).webp({ quality: 82, effort: 2 }).toBuffer(),
     sharp(data, raw)
       .resize(thumbSize, thumbSize, { fit: 'inside', withoutEnlargement: true })
@@ -86,7 +80,10 @@ export async function processImage(
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true }),
+    perceptualHash(sharp(data, raw)),
+    sharp(data, raw).resize(64, 64, { fit: 'inside' }).stats(),
   ]);
+  const { r, g, b } = stats.dominant;
   const hash = rgbaToThumbHash(hashInput.info.width, hashInput.info.height, hashInput.data);
   const swap = (meta.orientation ?? 1) >= 5;
   return {
@@ -96,5 +93,7 @@ export async function processImage(
     preview,
     thumb,
     thumbhash: Buffer.from(hash).toString('base64'),
+    dominantColor: `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`,
+    phash,
   };
 }

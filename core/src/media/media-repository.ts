@@ -1,13 +1,14 @@
-import { type BasicExif, readBasicExif } from './exif.ts';
-import {
-  type ImageProcessorOptions,
-  type ProcessedImage,
-  processImage,
-} from './image-processor.ts';
-import { detectMediaType, type MediaType } from './media-type.ts';
+import { type ImageProcessorOptions, processImage } from './image-processor.ts';
+import { detectMediaType } from './media-type.ts';
+import { readEmbeddedMetadata } from './metadata/read-embedded.ts';
+import type { EmbeddedMetadata, MediaType, ProcessedImage } from './types.ts';
 
 export { CorruptImageError, ImageTooLargeError } from './image-processor.ts';
 export { SUPPORTED_FORMATS_TEXT } from './media-type.ts';
+export { type MetadataOverrides, resolveMetadata } from './metadata/resolve.ts';
+export type { EmbeddedMetadata, MediaType, ProcessedImage, ResolvedMetadata } from './types.ts';
+
+type Supported = Extract<MediaType, { supported: true }>;
 
 /**
  * Every media side effect ingestion needs (type sniffing, decoding, metadata), behind one
@@ -20,11 +21,14 @@ export class MediaRepository {
     return detectMediaType(path);
   }
 
-  process(path: string): Promise<ProcessedImage> {
-    return processImage(path, this.options);
+  process(path: string, type: Supported): Promise<ProcessedImage> {
+    return processImage(path, type, this.options);
   }
 
-  readExif(path: string): Promise<BasicExif> {
-    return readBasicExif(path);
+  readMetadata(path: string, _type: Supported): Promise<EmbeddedMetadata> {
+    return readEmbeddedMetadata(path);
   }
+
+  /** Stops helper processes a decoder may hold (none yet). */
+  async close(): Promise<void> {}
 }

@@ -1,20 +1,17 @@
 import { fileTypeFromFile } from 'file-type';
+import type { MediaType } from './types.ts';
 
-/** Formats the decoder reads, by the MIME type detected from the bytes. */
-const SUPPORTED: Record<string, string> = {
-  'image/jpeg': 'jpeg',
-  'image/png': 'png',
-  'image/webp': 'webp',
-  'image/gif': 'gif',
-  'image/tiff': 'tiff',
-  'image/avif': 'avif',
+/** Formats read today, by the MIME type detected from the bytes. */
+const SUPPORTED: Record<string, { format: string; decoder: 'vips' }> = {
+  'image/jpeg': { format: 'jpeg', decoder: 'vips' },
+  'image/png': { format: 'png', decoder: 'vips' },
+  'image/webp': { format: 'webp', decoder: 'vips' },
+  'image/gif': { format: 'gif', decoder: 'vips' },
+  'image/tiff': { format: 'tiff', decoder: 'vips' },
+  'image/avif': { format: 'avif', decoder: 'vips' },
 };
 
 export const SUPPORTED_FORMATS_TEXT = 'JPEG, PNG, WebP, GIF, TIFF and AVIF';
-
-export type MediaType =
-  | { supported: true; mime: string; format: string }
-  | { supported: false; detected: string | null };
 
 /**
  * Detects the type from the file's bytes (magic numbers), never from its name or the
@@ -23,8 +20,8 @@ export type MediaType =
 export async function detectMediaType(path: string): Promise<MediaType> {
   const found = await fileTypeFromFile(path);
   if (!found) return { supported: false, detected: null };
-  const format = SUPPORTED[found.mime];
-  return format
-    ? { supported: true, mime: found.mime, format }
+  const known = SUPPORTED[found.mime];
+  return known
+    ? { supported: true, mime: found.mime, ...known }
     : { supported: false, detected: found.mime };
 }

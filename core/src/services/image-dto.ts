@@ -1,8 +1,15 @@
-import type { Image, ImageTag } from '@aex/shared';
+import type { Image, ImageTag, TakenAtSource } from '@aex/shared';
 import type { ImageRow, ImageTagRow } from '../db/schema.ts';
 
 /** The API view of an image row and its tags. */
 export function toImageDto(row: ImageRow, tags: ImageTagRow[]): Image {
+  const hasExposure = [
+    row.exposureTime,
+    row.fNumber,
+    row.iso,
+    row.focalLength,
+    row.focalLength35mm,
+  ].some((v) => v !== null);
   return {
     id: row.id,
     sha256: row.sha256,
@@ -12,12 +19,39 @@ export function toImageDto(row: ImageRow, tags: ImageTagRow[]): Image {
     height: row.height,
     byteSize: row.byteSize,
     thumbhash: row.thumbhash,
+    dominantColor: row.dominantColor,
     takenAt: row.takenAt?.toISOString() ?? null,
+    takenAtOffset: row.takenAtOffset,
+    takenAtSource: row.takenAtSource as TakenAtSource | null,
     camera:
       row.cameraMake || row.cameraModel ? { make: row.cameraMake, model: row.cameraModel } : null,
+    lens: row.lensModel,
+    exposure: hasExposure
+      ? {
+          exposureTime: row.exposureTime,
+          fNumber: row.fNumber,
+          iso: row.iso,
+          focalLength: row.focalLength,
+          focalLength35mm: row.focalLength35mm,
+        }
+      : null,
+    location:
+      row.latitude !== null && row.longitude !== null
+        ? { latitude: row.latitude, longitude: row.longitude, altitude: row.altitude }
+        : null,
     orientation: row.orientation,
+    rating: row.rating,
+    description: row.description,
+    keywords: row.keywords,
+    visibility: row.visibility,
+    originalName: row.originalName,
     createdAt: row.createdAt.toISOString(),
-    urls: { thumb: `/t/${row.sha256}/thumb`, preview: `/t/${row.sha256}/preview` },
+    updatedAt: row.updatedAt.toISOString(),
+    urls: {
+      thumb: `/t/${row.sha256}/thumb`,
+      preview: `/t/${row.sha256}/preview`,
+      original: `/api/v1/images/${row.id}/original`,
+    },
     tags: tags
       .filter((t) => t.imageId === row.id)
       .map(

@@ -5,18 +5,22 @@ import {
   makeEvent,
   newId,
   originalKey,
+  type SidecarMetadata,
   Subjects,
 } from '@aex/shared';
 import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
 import type { Logger } from '@aex/shared/ports/log';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ImageRepository } from '../db/image-repository.ts';
-import type { ImageRow } from '../db/schema.ts';
+import type { ImageRow, NewImageRow } from '../db/schema.ts';
 import { spoolUpload, UploadTooLargeError } from '../ingest/upload-spool.ts';
 import {
   CorruptImageError,
   ImageTooLargeError,
   type MediaRepository,
+  type ProcessedImage,
+  type ResolvedMetadata,
+  resolveMetadata,
   SUPPORTED_FORMATS_TEXT,
 } from '../media/media-repository.ts';
 
@@ -32,6 +36,16 @@ export interface IngestDeps {
   log: Logger;
   /** Called after an image and its event are committed (wakes the outbox relay). */
   onCommitted: () => void;
+}
+
+/** What a client may say about an upload besides its bytes. */
+export interface IngestOptions {
+  /** The file's name on the client, for display; already cleaned by the transport. */
+  fileName?: string;
+  /** The file's modification time on the client: taken-at when nothing else says. */
+  fileModifiedAt?: Date;
+  /** Metadata from the photo's sidecar file, read by the importer. */
+  sidecar?: SidecarMetadata;
 }
 
 export interface IngestResult {
@@ -52,7 +66,10 @@ export class IngestService {
     this.decodeLimit = pLimit(Math.max(1, deps.decodeConcurrency));
   }
 
-  async ingest(body: ReadableStream<Uint8Array> | null): Promise<IngestResult> {
+  async ingest(
+    body: ReadableStream<Uint8Array> | null,
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
     const { deps } = this;
     const upload = await spoolUpload(body, {
       dir: deps.spoolDir,
@@ -81,9 +98,13 @@ export class IngestService {
           `The upload is not an image AEX can read: ${what}. Supported: ${SUPPORTED_FORMATS_TEXT}.`,
         );
       }
-      const [processed, exif] = await this.decodeLimit(() =>
-        Promise.all([deps.media.process(upload.path), deps.media.readExif(upload.path)]),
+      const [processed, embedded] = await this.decodeLimit(() =>
+        Promise.all([
+          deps.media.process(upload.path, type),
+          deps.media.readMetadata(upload.path, type),
+        ]),
       ).catch(mapMediaError);
+      const metadata = resolveMetadata(embedded, options);
 
       const sha256 = upload.sha256;
       const keys = {
@@ -112,23 +133,7 @@ export class IngestService {
         await deps.blobs.put(keys.preview, processed.preview, { contentType: 'image/webp' });
         await deps.blobs.put(keys.thumb, processed.thumb, { contentType: 'image/webp' });
         const { inserted } = await deps.images.insertWithEvents(
-          {
-            id,
-            sha256,
-            byteSize: upload.size,
-            mime: type.mime,
-            format: type.format,
-            width: processed.width,
-            height: processed.height,
-            orientation: processed.orientation ?? exif.orientation,
-            thumbhash: processed.thumbhash,
-            takenAt: exif.takenAt,
-            cameraMake: exif.make,
-            cameraModel: exif.model,
-            originalKey: keys.original,
-            thumbKey: keys.thumb,
-            previewKey: keys.preview,
-          },
+          imageRow({ id, sha256, size: upload.size, type, keys, processed, metadata, options }),
           [event],
         );
         if (inserted) {
@@ -157,6 +162,56 @@ export class IngestService {
       this.deps.log.error({ err, sha256, keys }, 'could not remove blobs of a failed ingest');
     }
   }
+}
+
+/** The row of a new image: what the decode and the metadata said, in its columns. */
+function imageRow(input: {
+  id: string;
+  sha256: string;
+  size: number;
+  type: { mime: string; format: string };
+  keys: { original: string; thumb: string; preview: string };
+  processed: ProcessedImage;
+  metadata: ResolvedMetadata;
+  options: IngestOptions;
+}): NewImageRow {
+  const { processed: p, metadata: m } = input;
+  return {
+    id: input.id,
+    sha256: input.sha256,
+    byteSize: input.size,
+    mime: input.type.mime,
+    format: input.type.format,
+    width: p.width,
+    height: p.height,
+    orientation: p.orientation ?? m.orientation,
+    thumbhash: p.thumbhash,
+    dominantColor: p.dominantColor,
+    phash: p.phash,
+    takenAt: m.takenAt,
+    takenAtOffset: m.takenAtOffset,
+    takenAtSource: m.takenAtSource,
+    cameraMake: m.make,
+    cameraModel: m.model,
+    lensModel: m.lens,
+    exposureTime: m.exposureTime,
+    fNumber: m.fNumber,
+    iso: m.iso,
+    focalLength: m.focalLength,
+    focalLength35mm: m.focalLength35mm,
+    latitude: m.location?.latitude ?? null,
+    longitude: m.location?.longitude ?? null,
+    altitude: m.location?.altitude ?? null,
+    rating: m.rating,
+    keywords: m.keywords,
+    description: m.description,
+    originalName: input.options.fileName ?? null,
+    fileModifiedAt: input.options.fileModifiedAt ?? null,
+    metadata: m.raw,
+    originalKey: input.keys.original,
+    thumbKey: input.keys.thumb,
+    previewKey: input.keys.preview,
+  };
 }
 
 function tooLarge(limit: number): AexError {

@@ -10,6 +10,35 @@ export const ImageTag = z
   .meta({ id: 'ImageTag' });
 export type ImageTag = z.infer<typeof ImageTag>;
 
+export const Visibility = z
+  .enum(['public', 'internal'])
+  .meta({ description: 'public: anyone may see it; internal: signed-in users only' });
+export type Visibility = z.infer<typeof Visibility>;
+
+export const TakenAtSource = z.enum(['exif', 'xmp', 'gps', 'sidecar', 'file', 'user']);
+export type TakenAtSource = z.infer<typeof TakenAtSource>;
+
+/** Minutes east of UTC, as EXIF OffsetTimeOriginal gives it (-12:00 … +14:00). */
+export const UtcOffsetMinutes = z.number().int().min(-720).max(840);
+
+export const Exposure = z.object({
+  exposureTime: z.number().positive().nullable().meta({ description: 'Seconds' }),
+  fNumber: z.number().positive().nullable(),
+  iso: z.number().int().positive().nullable(),
+  focalLength: z.number().positive().nullable().meta({ description: 'Millimetres' }),
+  focalLength35mm: z.number().positive().nullable(),
+});
+
+export const GeoLocation = z.object({
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  altitude: z.number().nullable().meta({ description: 'Metres above sea level' }),
+});
+export type GeoLocation = z.infer<typeof GeoLocation>;
+
+/** XMP rating: -1 rejected, 0 unrated, 1–5 stars. */
+export const Rating = z.number().int().min(-1).max(5);
+
 export const Image = z
   .object({
     id: Id,
@@ -20,15 +49,33 @@ export const Image = z
     height: z.number().int(),
     byteSize: z.number().int(),
     thumbhash: z.string().meta({ description: 'ThumbHash of the image, base64' }),
+    dominantColor: z
+      .string()
+      .regex(/^#[0-9a-f]{6}$/)
+      .nullable(),
     takenAt: z.iso.datetime({ offset: true }).nullable(),
+    takenAtOffset: UtcOffsetMinutes.nullable().meta({
+      description: 'Minutes east of UTC where the photo was taken, when known',
+    }),
+    takenAtSource: TakenAtSource.nullable(),
     camera: z.object({ make: z.string().nullable(), model: z.string().nullable() }).nullable(),
+    lens: z.string().nullable(),
+    exposure: Exposure.nullable(),
+    location: GeoLocation.nullable(),
     orientation: z.number().int().min(1).max(8).nullable(),
+    rating: Rating.nullable(),
+    description: z.string().nullable(),
+    keywords: z.array(z.string()).meta({ description: 'From XMP/IPTC and from users' }),
+    visibility: Visibility,
+    originalName: z.string().nullable(),
     createdAt: z.iso.datetime({ offset: true }),
+    updatedAt: z.iso.datetime({ offset: true }),
     urls: z.object({
       thumb: z.string().meta({ example: '/t/<sha256>/thumb' }),
       preview: z.string().meta({ example: '/t/<sha256>/preview' }),
+      original: z.string().meta({ example: '/api/v1/images/<id>/original' }),
     }),
-    tags: z.array(ImageTag),
+    tags: z.array(ImageTag).meta({ description: 'Labels computed by models, best first' }),
   })
   .meta({ id: 'Image' });
 export type Image = z.infer<typeof Image>;
@@ -41,11 +88,100 @@ export const ImageList = z
   .meta({ id: 'ImageList' });
 export type ImageList = z.infer<typeof ImageList>;
 
+const queryBoolean = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+/** `minLon,minLat,maxLon,maxLat` (GeoJSON order); a box may cross the antimeridian. */
+const BoundingBox = z.string().transform((value, ctx) => {
+  const parts = value.split(',').map((p) => Number(p.trim()));
+  const [minLon, minLat, maxLon, maxLat] = parts;
+  const valid =
+    parts.length === 4 &&
+    parts.every(Number.isFinite) &&
+    [minLon, maxLon].every((v) => (v as number) >= -180 && (v as number) <= 180) &&
+    [minLat, maxLat].every((v) => (v as number) >= -90 && (v as number) <= 90) &&
+    (minLat as number) <= (maxLat as number);
+  if (!valid) {
+    ctx.addIssue({ code: 'custom', message: 'must be minLon,minLat,maxLon,maxLat in degrees' });
+    return z.NEVER;
+  }
+  return { minLon, minLat, maxLon, maxLat } as {
+    minLon: number;
+    minLat: number;
+    maxLon: number;
+    maxLat: number;
+  };
+});
+
+export const ImageSort = z.enum(['-takenAt', 'takenAt', '-createdAt', 'createdAt', 'album']).meta({
+  description:
+    "takenAt orders by when the photo was taken (upload time when unknown); `-` is newest first; album: the album's own order (needs `album`)",
+});
+export type ImageSort = z.infer<typeof ImageSort>;
+
 export const ListImagesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(500).optional(),
+  sort: ImageSort.default('-takenAt'),
+  takenAfter: z.iso.datetime({ offset: true }).optional(),
+  takenBefore: z.iso.datetime({ offset: true }).optional(),
+  camera: z.string().max(200).optional().meta({ description: 'Camera model, case-insensitive' }),
+  lens: z.string().max(200).optional().meta({ description: 'Lens model, case-insensitive' }),
+  hasGps: queryBoolean.optional(),
+  bbox: BoundingBox.optional(),
+  tag: z.string().max(200).optional().meta({ description: 'A keyword or a model label' }),
+  album: Id.optional(),
+  format: z.string().max(20).optional(),
+  minRating: z.coerce.number().int().min(-1).max(5).optional(),
+  visibility: Visibility.optional(),
 });
 export type ListImagesQuery = z.infer<typeof ListImagesQuery>;
+
+/** `PATCH /api/v1/images/:id`: every field is optional; null clears. */
+export const UpdateImage = z
+  .object({
+    description: z.string().max(10_000).nullable().optional(),
+    visibility: Visibility.optional(),
+    takenAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    takenAtOffset: UtcOffsetMinutes.nullable().optional(),
+    keywords: z.array(z.string().trim().min(1).max(200)).max(500).optional(),
+    rating: Rating.nullable().optional(),
+  })
+  .strict()
+  .meta({ id: 'UpdateImage' });
+export type UpdateImage = z.infer<typeof UpdateImage>;
+
+/** `POST /api/v1/images/batch-status`: which of these originals are already stored. */
+export const BatchStatusRequest = z
+  .object({ sha256: z.array(Sha256).min(1).max(1000) })
+  .meta({ id: 'BatchStatusRequest' });
+export const BatchStatusResponse = z
+  .object({
+    results: z.array(z.object({ sha256: Sha256, imageId: Id.nullable() })),
+  })
+  .meta({ id: 'BatchStatusResponse' });
+export type BatchStatusResponse = z.infer<typeof BatchStatusResponse>;
+
+/**
+ * What an importer read from a photo's sidecar (XMP `photo.jpg.xmp` / `photo.xmp`, Google
+ * Takeout JSON) and sends with the upload as `X-Aex-Sidecar` (base64url JSON). Core merges it
+ * with the embedded metadata: the sidecar wins where it is newer (`modifiedAt`).
+ */
+export const SidecarMetadata = z
+  .object({
+    source: z.enum(['xmp', 'takeout']),
+    modifiedAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    takenAt: z.iso.datetime({ offset: true }).nullable().optional(),
+    takenAtOffset: UtcOffsetMinutes.nullable().optional(),
+    description: z.string().max(10_000).nullable().optional(),
+    keywords: z.array(z.string().max(200)).max(500).optional(),
+    rating: Rating.nullable().optional(),
+    location: GeoLocation.nullable().optional(),
+  })
+  .strict()
+  .meta({ id: 'SidecarMetadata' });
+export type SidecarMetadata = z.infer<typeof SidecarMetadata>;
 
 export const ImageIdParam = z.object({ id: Id });
 
