@@ -1,6 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { REPO_ROOT } from '@aex/shared/testing/processes';
 import { startAex } from '../lib/aex-server.ts';
 import type { Subject } from '../lib/alternate.ts';
 import type { CleanupStack } from '../lib/cleanup.ts';
@@ -28,6 +29,8 @@ export async function startAexSubject(options: {
   cleanup: CleanupStack;
   keepData: boolean;
   note: (text: string) => void;
+  /** `import`: each segment is one `aex import <folder>` run; `http`: one POST per photo. */
+  via: 'import' | 'http';
 }): Promise<AexSubject> {
   const dataDir = await mkdtemp(join(tmpdir(), 'aex-bench-data-'));
   if (options.keepData) options.note(`AEX data kept in ${dataDir}`);
@@ -65,6 +68,42 @@ export async function startAexSubject(options: {
   };
   const cpuSeconds = () => readCpuSeconds(server.pid);
 
+  // `aex import` over a folder holding just this segment's photos (hard links: no copies).
+  const segments = await mkdtemp(join(tmpdir(), 'aex-bench-import-'));
+  options.cleanup.add('import folders', () => rm(segments, { recursive: true, force: true }));
+  let segmentNo = 0;
+  const runSegment = async (items: readonly Fixture[], concurrency: number) => {
+    const dir = join(segments, String(segmentNo++));
+    await mkdir(dir);
+    await Promise.all(items.map((f) => link(f.path, join(dir, basename(f.path)))));
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        'core/bin/aex.ts',
+        'import',
+        dir,
+        '--server',
+        server.baseUrl,
+        '--json',
+        '--no-cache',
+        '--concurrency',
+        String(concurrency),
+      ],
+      { cwd: REPO_ROOT, stdout: 'pipe', stderr: 'pipe' },
+    );
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    const summary = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { imported?: number };
+    if (code !== 0 || summary.imported !== items.length) {
+      throw new Error(
+        `aex import of ${items.length} photos: exit ${code}, imported ${summary.imported}\n${err.slice(-2000)}\n${out.slice(-2000)}`,
+      );
+    }
+  };
+
   return {
     name: 'aex',
     pid: server.pid,
@@ -72,6 +111,7 @@ export async function startAexSubject(options: {
     idleRss: memory.read().rss,
     startupPeakRss: startup.peakRss,
     task,
+    runSegment: options.via === 'import' ? runSegment : undefined,
     cpuSeconds,
     // Work AEX defers past its 201 (the outbox relay publishing `aex.image.ingested`) must
     // not run on the baseline's time: wait until the server is idle (≤5% of a core over

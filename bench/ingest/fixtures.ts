@@ -1,8 +1,8 @@
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Progress } from '@aex/shared/cli/progress';
 import sharp from 'sharp';
 import { forEachPooled } from '../lib/pool.ts';
-import { Progress } from '../lib/progress.ts';
 
 export interface Fixture {
   path: string;
@@ -97,7 +97,7 @@ export async function makeFixtures(options: {
   }
   if (missing.length > 0) {
     const texture = await makeTexture(seed, width, height);
-    const progress = new Progress('generating photos', missing.length, 'photos');
+    const progress = new Progress('generating photos', missing.length, { unit: 'photos' });
     await forEachPooled(missing, options.concurrency, async (i) => {
       const random = prng(seed * 1_000_003 + i + 1);
       const [make, model] = CAMERAS[i % CAMERAS.length] ?? CAMERAS[0];

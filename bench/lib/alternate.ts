@@ -1,12 +1,17 @@
+import { Progress } from '@aex/shared/cli/progress';
 import { forEachPooled } from './pool.ts';
 import { readMachineBusySeconds } from './proc-stats.ts';
-import { Progress } from './progress.ts';
 
 /** One side of a comparison: AEX or its baseline. */
 export interface Subject<T> {
   name: string;
   /** Processes one item; throws if the answer is wrong. */
   task(item: T): Promise<void>;
+  /**
+   * Processes a whole segment at once (one command over a folder), instead of `task` per
+   * item: then no per-item latency is known.
+   */
+  runSegment?(items: readonly T[], concurrency: number): Promise<void>;
   /** Cumulative CPU seconds of whatever does this subject's work, or null if unknown. */
   cpuSeconds(): number | null;
   /** Untimed, after each of its segments: let deferred work finish before the other runs. */
@@ -52,7 +57,7 @@ export async function alternate<T>(options: {
   const progress = new Progress(
     `measuring ${subjects.map((s) => s.name).join(' vs ')}`,
     items.length * 2,
-    'items',
+    { unit: 'items' },
   );
   const size = Math.max(1, options.segmentSize);
   for (let start = 0, round = 0; start < items.length; start += size, round++) {
@@ -65,12 +70,17 @@ export async function alternate<T>(options: {
       const own0 = options.ownCpuSeconds();
       const busy0 = readMachineBusySeconds();
       const t0 = performance.now();
-      await forEachPooled(segment, concurrency, async (item) => {
-        const started = performance.now();
-        await subject.task(item);
-        a.latencies.push(performance.now() - started);
-        progress.tick();
-      });
+      if (subject.runSegment) {
+        await subject.runSegment(segment, concurrency);
+        progress.tick(segment.length);
+      } else {
+        await forEachPooled(segment, concurrency, async (item) => {
+          const started = performance.now();
+          await subject.task(item);
+          a.latencies.push(performance.now() - started);
+          progress.tick();
+        });
+      }
       a.seconds += (performance.now() - t0) / 1000;
       const busy1 = readMachineBusySeconds();
       if (busy0 !== null && busy1 !== null) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@aex/shared';
+import { runImport } from './import/import-command.ts';
 import { type Role, serve } from './serve.ts';
 
 // The `aex` command: the composition root of AEX, the one module that starts services
@@ -10,6 +11,7 @@ const USAGE = `Usage: aex <command>
 
 Commands:
   serve [all|core|edge|worker]   Run AEX (default: all — edge, core and a worker in one process)
+  import <folder> [options]      Upload a folder of photos to a running AEX (aex import --help)
   help                           Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -17,6 +19,7 @@ Configuration comes from environment variables; see README.md.`;
 const ROLES: Role[] = ['all', 'core', 'edge', 'worker'];
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'import') return runImport(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -5,15 +5,26 @@ import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import { type RunningConsumer, runConsumer } from '@aex/shared/ports/event-bus/run-consumer';
 import type { Logger } from '@aex/shared/ports/log';
 import type { CoreConfig } from './config.ts';
+import { AlbumRepository } from './db/album-repository.ts';
 import { openDatabase } from './db/database.ts';
+import { IdempotencyRepository } from './db/idempotency-repository.ts';
 import { ImageRepository } from './db/image-repository.ts';
+import { ImageSearchRepository } from './db/image-search.ts';
 import { OutboxRepository } from './db/outbox-repository.ts';
 import { createCoreApp } from './http/app.ts';
+import { UPLOADS_PATH } from './http/routes/uploads-tus.ts';
+import { uploadOptionsFromTusMetadata } from './http/upload-headers.ts';
 import { MediaRepository } from './media/media-repository.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
+import { AlbumService } from './services/albums.ts';
 import { applyTagsComputed } from './services/apply-tags.ts';
+import { IdempotencyService } from './services/idempotency.ts';
+import { ImageEditService } from './services/image-edits.ts';
 import { ImageQueryService } from './services/image-queries.ts';
 import { IngestService } from './services/ingest-image.ts';
+import { NearDuplicateService } from './services/near-duplicates.ts';
+import { ImageBlobRemover, removeBlobsOfDeletedImage } from './services/remove-image-blobs.ts';
+import { ResumableUploads } from './services/resumable-uploads.ts';
 
 export { type CoreConfig, CoreEnv, parseCoreConfig } from './config.ts';
 
@@ -31,7 +42,7 @@ export interface RunningCore {
 }
 
 /** Durable consumer names of core. */
-export const CORE_CONSUMERS = { tags: 'core-tags' } as const;
+export const CORE_CONSUMERS = { tags: 'core-tags', imageBlobs: 'core-image-blobs' } as const;
 
 /**
  * Starts core on the given bus and blob store: opens and migrates the metadata store,
@@ -61,10 +72,44 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     log,
     onCommitted: () => relay.nudge(),
   });
-  const queries = new ImageQueryService(images);
+  const albumRepository = new AlbumRepository(database.db);
+  const queries = new ImageQueryService(
+    images,
+    new ImageSearchRepository(database.db),
+    albumRepository,
+  );
+  const blobRemover = new ImageBlobRemover({ images, blobs: deps.blobs, log });
+  const edits = new ImageEditService({
+    images,
+    queries,
+    blobRemover,
+    onCommitted: () => relay.nudge(),
+  });
+  const albums = new AlbumService(albumRepository);
+  const duplicates = new NearDuplicateService({
+    images,
+    queries,
+    blobRemover,
+    onCommitted: () => relay.nudge(),
+  });
+  const idempotency = new IdempotencyService(new IdempotencyRepository(database.db), {
+    ttlMs: config.AEX_IDEMPOTENCY_TTL,
+    log: log.child({ component: 'idempotency' }),
+  });
+  const uploads = new ResumableUploads({
+    path: UPLOADS_PATH,
+    dir: join(config.AEX_DATA_DIR, 'uploads'),
+    maxUploadBytes: config.AEX_MAX_UPLOAD_BYTES,
+    expiryMs: config.AEX_UPLOAD_EXPIRY,
+    ingest,
+    readMetadata: uploadOptionsFromTusMetadata,
+    log: log.child({ component: 'uploads' }),
+  });
   const consumers: RunningConsumer[] = [];
   try {
     relay.start();
+    idempotency.start();
+    await uploads.start();
     consumers.push(
       await runConsumer(
         deps.bus,
@@ -83,7 +128,33 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
               },
       ),
     );
+    // Deleted images' blobs: removed right after the delete commits, and again here from the
+    // outbox's event, so a crash or a blob-store outage in between is retried by the bus.
+    consumers.push(
+      await runConsumer(
+        deps.bus,
+        {
+          durable: CORE_CONSUMERS.imageBlobs,
+          subjects: [Subjects.imageDeleted],
+          log: log.child({ consumer: CORE_CONSUMERS.imageBlobs }),
+          concurrency: 4,
+          // Backoff doubles from 1 s to 60 s: 20 tries ride out ~15 minutes of blob-store
+          // outage before the event is dead-lettered (kept, with its sha256, for a replay).
+          maxDeliver: 20,
+        },
+        async (event) =>
+          event.type === Subjects.imageDeleted
+            ? removeBlobsOfDeletedImage(blobRemover, event)
+            : {
+                status: 'skipped',
+                reason: `not an event for ${CORE_CONSUMERS.imageBlobs}: ${event.type}`,
+              },
+      ),
+    );
   } catch (err) {
+    await Promise.all(consumers.map((c) => c.stop()));
+    await uploads.stop();
+    await idempotency.stop();
     await relay.stop();
     await database.close();
     throw err;
@@ -92,7 +163,14 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     log,
     ingest,
     queries,
+    edits,
+    albums,
+    duplicates,
+    blobs: deps.blobs,
     maxUploadBytes: config.AEX_MAX_UPLOAD_BYTES,
+    idempotency,
+    uploads,
+    knownImages: images,
     ready: async () => {
       await images.list({ limit: 1 });
     },
@@ -101,6 +179,8 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     fetch: (request) => app.fetch(request),
     async stop() {
       await Promise.all(consumers.map((c) => c.stop()));
+      await uploads.stop();
+      await idempotency.stop();
       await relay.stop();
       await media.close();
       await database.close();

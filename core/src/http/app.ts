@@ -5,19 +5,43 @@ import {
   problemResponse,
   requestContext,
 } from '@aex/shared/http';
+import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
 import type { Logger } from '@aex/shared/ports/log';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import type { ImageRepository } from '../db/image-repository.ts';
+import type { AlbumService } from '../services/albums.ts';
+import type { IdempotencyService } from '../services/idempotency.ts';
+import type { ImageEditService } from '../services/image-edits.ts';
 import type { ImageQueryService } from '../services/image-queries.ts';
 import type { IngestService } from '../services/ingest-image.ts';
+import type { NearDuplicateService } from '../services/near-duplicates.ts';
+import type { ResumableUploads } from '../services/resumable-uploads.ts';
+import { registerAlbums } from './routes/albums.ts';
+import { registerDuplicates } from './routes/duplicates.ts';
+import { registerBatchStatus } from './routes/images-batch-status.ts';
+import { registerEditImages } from './routes/images-edit.ts';
+import { registerOriginalImage } from './routes/images-original.ts';
 import { registerReadImages } from './routes/images-read.ts';
 import { registerUploadImage } from './routes/images-upload.ts';
+import { registerTusUploads, UPLOADS_PATH } from './routes/uploads-tus.ts';
 
 export interface CoreAppDeps {
   log: Logger;
   ingest: IngestService;
   queries: ImageQueryService;
+  edits: ImageEditService;
+  albums: AlbumService;
+  duplicates: NearDuplicateService;
+  /** Where originals are streamed from. */
+  blobs: BlobStore;
   maxUploadBytes: number;
+  /** Answers to requests sent with an Idempotency-Key. */
+  idempotency: IdempotencyService;
+  /** Resumable (tus) uploads at /api/v1/uploads. */
+  uploads: ResumableUploads;
+  /** Which sha256 sums are stored, for batch-status. */
+  knownImages: Pick<ImageRepository, 'idsBySha256'>;
   /** Resolves when every dependency answers; `/readyz` reports it. */
   ready: () => Promise<void>;
 }
@@ -52,6 +76,13 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
   });
   app.use('*', async function limitNonUploadBodies(c, next) {
     if (c.req.method === 'POST' && c.req.path === '/api/v1/images') return next();
+    // tus bounds its own bodies: Upload-Length, at most AEX_MAX_UPLOAD_BYTES.
+    if (
+      (c.req.method === 'POST' || c.req.method === 'PATCH') &&
+      (c.req.path === UPLOADS_PATH || c.req.path.startsWith(`${UPLOADS_PATH}/`))
+    ) {
+      return next();
+    }
     return smallBodies(c, next);
   });
 
@@ -67,7 +98,13 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
 
   // Routes: one register call per file in ./routes.
   registerUploadImage(app, deps);
+  registerBatchStatus(app, deps);
+  registerTusUploads(app, deps);
   registerReadImages(app, deps);
+  registerEditImages(app, deps);
+  registerOriginalImage(app, deps);
+  registerAlbums(app, deps);
+  registerDuplicates(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

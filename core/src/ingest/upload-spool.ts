@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '@aex/shared';
 
@@ -70,4 +71,29 @@ export async function spoolUpload(
     throw err;
   }
   return { path, size, sha256: hash.digest('hex'), discard };
+}
+
+/**
+ * Describes a complete file already on local disk (a finished resumable upload) as a
+ * `SpooledUpload` without copying it: reads it once for its sha256. The caller hands over
+ * the file: `discard()` deletes it. Throws `UploadTooLargeError` past `maxBytes` (read
+ * nothing then) and deletes the file whenever it throws.
+ */
+export async function adoptLocalFile(
+  path: string,
+  options: { maxBytes: number },
+): Promise<SpooledUpload> {
+  const discard = () => rm(path, { force: true });
+  try {
+    const { size } = await stat(path);
+    if (size > options.maxBytes) throw new UploadTooLargeError(options.maxBytes);
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(path, { highWaterMark: SPOOL_WRITE_BYTES })) {
+      hash.update(chunk as Buffer);
+    }
+    return { path, size, sha256: hash.digest('hex'), discard };
+  } catch (err) {
+    await discard();
+    throw err;
+  }
 }

@@ -84,7 +84,10 @@ describe('processImage', () => {
     bomb.writeUInt32BE(50_000, 16);
     bomb.writeUInt32BE(50_000, 20);
     await writeFile(path, bomb);
-    const error = await processImage(path, JPEG, LIMIT).catch((e) => e);
+    const type = await detectMediaType(path);
+    expect(type).toMatchObject({ supported: true, mime: 'image/png' });
+    if (!type.supported) return;
+    const error = await processImage(path, type, LIMIT).catch((e) => e);
     expect(error).toBeInstanceOf(ImageTooLargeError);
     expect(error.pixels).toBe(2_500_000_000);
   });
@@ -103,9 +106,9 @@ describe('detectMediaType', () => {
     });
   });
 
-  test('HEIC is recognised but not supported yet; PDFs and text are refused', async () => {
+  test('HEIC is read by the WebAssembly decoder; PDFs and SVGs are refused', async () => {
     const heic = await detectMediaType(join(FIXTURES, 'exif-samples/heic/IMG_5195.HEIC'));
-    expect(heic).toEqual({ supported: false, detected: 'image/heic' });
+    expect(heic).toEqual({ supported: true, mime: 'image/heic', format: 'heic', decoder: 'heif' });
     const dir = await mkdtemp(join(tmpdir(), 'aex-type-'));
     await writeFile(join(dir, 'a.pdf'), '%PDF-1.7\n1 0 obj\n<<>>\nendobj\n');
     expect(await detectMediaType(join(dir, 'a.pdf'))).toEqual({
@@ -113,7 +116,25 @@ describe('detectMediaType', () => {
       detected: 'application/pdf',
     });
     await writeFile(join(dir, 'b.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-    expect((await detectMediaType(join(dir, 'b.svg'))).supported).toBe(false);
+    expect(await detectMediaType(join(dir, 'b.svg'))).toEqual({
+      supported: false,
+      detected: 'image/svg+xml',
+    });
+  });
+
+  test('an AVIF whose major brand is the generic mif1 is still AVIF, decoded by libvips', async () => {
+    const avif = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#f00' } })
+      .avif()
+      .toBuffer();
+    expect(avif.toString('latin1', 8, 12)).toBe('avif');
+    avif.write('mif1', 8, 'latin1');
+    const dir = await mkdtemp(join(tmpdir(), 'aex-type-'));
+    await writeFile(join(dir, 'image'), avif);
+    const type = await detectMediaType(join(dir, 'image'));
+    expect(type).toEqual({ supported: true, mime: 'image/avif', format: 'avif', decoder: 'vips' });
+    if (!type.supported) return;
+    const out = await processImage(join(dir, 'image'), type, LIMIT);
+    expect([out.width, out.height]).toEqual([64, 48]);
   });
 });
 

@@ -1,70 +1,81 @@
 import { DerivedVariant } from '@aex/shared';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp from 'sharp';
 import { rgbaToThumbHash } from 'thumbhash';
-
+import { readRawPreview } from './decoders/raw-preview.ts';
+import { type DecodedImage, decodeRgba, decodeWithVips } from './decoders/vips.ts';
+import { decodeWithWasm } from './decoders/wasm-decoder.ts';
 import { perceptualHash } from './perceptual-hash.ts';
 import type { MediaType, ProcessedImage } from './types.ts';
 
+export { CorruptImageError, ImageTooLargeError } from './errors.ts';
 export type { ProcessedImage } from './types.ts';
-
-/** The bytes are a known image type but cannot be decoded (truncated, corrupt). */
-export class CorruptImageError extends Error {
-  override name = 'CorruptImageError';
-}
-
-/** The image has more pixels than the configured limit: a decompression bomb guard. */
-export class ImageTooLargeError extends Error {
-  override name = 'ImageTooLargeError';
-  constructor(
-    readonly pixels: number,
-    readonly limit: number,
-  ) {
-    super(`the image has ${pixels} pixels, more than the limit of ${limit}`);
-  }
-}
 
 export interface ImageProcessorOptions {
   /** Refuse images with more pixels than this before decoding them. */
   maxPixels: number;
+  /** Kill a WebAssembly decode (HEIC, JPEG XL) after this long; default scales with its size. */
+  wasmTimeoutMs?: number;
+  /** Aborting stops WebAssembly decodes in flight (their workers are terminated). */
+  signal?: AbortSignal;
 }
+
+// The loader libvips must choose for each format it decodes (sharp's `metadata().format`).
+const VIPS_FORMATS: Record<string, string> = {
+  jpeg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  gif: 'gif',
+  tiff: 'tiff',
+  avif: 'heif',
+};
 
 /**
  * Decodes an original once and makes every derived image from that decode: the preview
- * (1440 px) is resized from the original with shrink-on-load, and the thumbnail and
- * thumbhash from the preview's pixels, so a 12-megapixel JPEG is decompressed one time.
+ * (1440 px) is resized from the original with shrink-on-load, and the thumbnail, thumbhash,
+ * dominant colour and perceptual hash from the preview's pixels, so a 12-megapixel JPEG is
+ * decompressed one time. HEIC and JPEG XL go through WebAssembly decoders, camera RAWs through
+ * the JPEG preview they embed; every path applies the format's orientation exactly once.
  */
 export async function processImage(
   path: string,
-  _type: Extract<MediaType, { supported: true }>,
+  type: Extract<MediaType, { supported: true }>,
   options: ImageProcessorOptions,
 ): Promise<ProcessedImage> {
-  const input = { failOn: 'error', limitInputPixels: false, sequentialRead: true } as const;
-  let meta: Metadata;
-  try {
-    meta = await sharp(path, input).metadata();
-  } catch (err) {
-    throw new CorruptImageError(`cannot read the image header: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
-  if (pixels > options.maxPixels) throw new ImageTooLargeError(pixels, options.maxPixels);
-  if (!meta.width || !meta.height) throw new CorruptImageError('the image has no dimensions');
+  return deriveImages(await decodeOriginal(path, type, options));
+}
 
-  const size = DerivedVariant.preview.maxSize;
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(path, { ...input, limitInputPixels: options.maxPixels })
-      .rotate()
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new CorruptImageError((err as Error).message.split('\n')[0] ?? 'decode failed', {
-      cause: err,
-    });
+async function decodeOriginal(
+  path: string,
+  type: Extract<MediaType, { supported: true }>,
+  options: ImageProcessorOptions,
+): Promise<DecodedImage> {
+  const { maxPixels } = options;
+  switch (type.decoder) {
+    case 'vips':
+      return decodeWithVips(path, { maxPixels, format: VIPS_FORMATS[type.format] ?? type.format });
+    case 'raw-preview': {
+      const preview = await readRawPreview(path, type.format);
+      // The RAW's own IFD0 Orientation wins over whatever EXIF the preview carries; a RAF
+      // (no IFD0) or a RAW without the tag falls back to the preview's EXIF.
+      return decodeWithVips(preview.jpeg, {
+        maxPixels,
+        format: 'jpeg',
+        orientation: preview.orientation ?? undefined,
+      });
+    }
+    case 'heif':
+    case 'jxl': {
+      const decoded = await decodeWithWasm(path, type.decoder, {
+        maxPixels,
+        timeoutMs: options.wasmTimeoutMs,
+        signal: options.signal,
+      });
+      return decodeRgba(decoded, decoded.orientation);
+    }
   }
+}
+
+async function deriveImages(decoded: DecodedImage): Promise<ProcessedImage> {
   const { data, info } = decoded;
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
   const thumbSize = DerivedVariant.thumb.maxSize;
@@ -85,11 +96,10 @@ export async function processImage(
   ]);
   const { r, g, b } = stats.dominant;
   const hash = rgbaToThumbHash(hashInput.info.width, hashInput.info.height, hashInput.data);
-  const swap = (meta.orientation ?? 1) >= 5;
   return {
-    width: meta.autoOrient?.width ?? (swap ? meta.height : meta.width),
-    height: meta.autoOrient?.height ?? (swap ? meta.width : meta.height),
-    orientation: meta.orientation ?? null,
+    width: decoded.width,
+    height: decoded.height,
+    orientation: decoded.orientation,
     preview,
     thumb,
     thumbhash: Buffer.from(hash).toString('base64'),

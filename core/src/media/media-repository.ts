@@ -15,6 +15,8 @@ type Supported = Extract<MediaType, { supported: true }>;
  * object the ingest service receives, so its logic never imports sharp or exifr.
  */
 export class MediaRepository {
+  private readonly stop = new AbortController();
+
   constructor(private readonly options: ImageProcessorOptions) {}
 
   detect(path: string): Promise<MediaType> {
@@ -22,13 +24,20 @@ export class MediaRepository {
   }
 
   process(path: string, type: Supported): Promise<ProcessedImage> {
-    return processImage(path, type, this.options);
+    return processImage(path, type, { ...this.options, signal: this.stop.signal });
   }
 
   readMetadata(path: string, _type: Supported): Promise<EmbeddedMetadata> {
     return readEmbeddedMetadata(path);
   }
 
-  /** Stops helper processes a decoder may hold (none yet). */
-  async close(): Promise<void> {}
+  /**
+   * Stops the helpers decoding holds: WebAssembly decode workers still running (HEIC, JPEG XL)
+   * are terminated and their callers, like any later HEIC or JPEG XL decode, get a
+   * CorruptImageError. RAW previews are read by AEX's own TIFF walk: there is no exiftool
+   * process to end.
+   */
+  async close(): Promise<void> {
+    this.stop.abort();
+  }
 }

@@ -13,7 +13,12 @@ import type { Logger } from '@aex/shared/ports/log';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ImageRepository } from '../db/image-repository.ts';
 import type { ImageRow, NewImageRow } from '../db/schema.ts';
-import { spoolUpload, UploadTooLargeError } from '../ingest/upload-spool.ts';
+import {
+  adoptLocalFile,
+  type SpooledUpload,
+  spoolUpload,
+  UploadTooLargeError,
+} from '../ingest/upload-spool.ts';
 import {
   CorruptImageError,
   ImageTooLargeError,
@@ -66,18 +71,38 @@ export class IngestService {
     this.decodeLimit = pLimit(Math.max(1, deps.decodeConcurrency));
   }
 
+  /** Ingests a streamed body: `receive` then `ingestReceived`. */
   async ingest(
     body: ReadableStream<Uint8Array> | null,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
+    return this.ingestReceived(await this.receive(body), options);
+  }
+
+  /**
+   * The first half of `ingest`: streams the body into the spool, with its size and sha256.
+   * For callers that need the sha256 before anything is stored (an Idempotency-Key's
+   * request fingerprint); they pass the result to `ingestReceived` or `discard()` it.
+   */
+  async receive(body: ReadableStream<Uint8Array> | null): Promise<SpooledUpload> {
+    const { spoolDir, maxUploadBytes } = this.deps;
+    return spoolUpload(body, { dir: spoolDir, maxBytes: maxUploadBytes }).catch(mapTooLarge);
+  }
+
+  /**
+   * Ingests a complete file already on local disk (a finished resumable upload) without
+   * copying it into the spool. Takes the file over: it is moved into the blob store or
+   * deleted, whatever the outcome.
+   */
+  async ingestFile(path: string, options: IngestOptions = {}): Promise<IngestResult> {
+    const maxBytes = this.deps.maxUploadBytes;
+    const upload = await adoptLocalFile(path, { maxBytes }).catch(mapTooLarge);
+    return this.ingestReceived(upload, options);
+  }
+
+  /** Stores a received upload. Takes the file over: moved into the blob store or deleted. */
+  async ingestReceived(upload: SpooledUpload, options: IngestOptions = {}): Promise<IngestResult> {
     const { deps } = this;
-    const upload = await spoolUpload(body, {
-      dir: deps.spoolDir,
-      maxBytes: deps.maxUploadBytes,
-    }).catch((err: unknown) => {
-      if (err instanceof UploadTooLargeError) throw tooLarge(deps.maxUploadBytes);
-      throw err;
-    });
     try {
       if (upload.size === 0) {
         throw new AexError(
@@ -214,10 +239,11 @@ function imageRow(input: {
   };
 }
 
-function tooLarge(limit: number): AexError {
-  return new AexError(
+function mapTooLarge(err: unknown): never {
+  if (!(err instanceof UploadTooLargeError)) throw err;
+  throw new AexError(
     'payload_too_large',
-    `The upload is larger than ${limit} bytes (AEX_MAX_UPLOAD_BYTES). Send a smaller file or raise the limit.`,
+    `The upload is larger than ${err.limit} bytes (AEX_MAX_UPLOAD_BYTES). Send a smaller file or raise the limit.`,
   );
 }
 

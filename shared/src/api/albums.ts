@@ -62,6 +62,12 @@ export const DuplicateGroups = z
   })
   .meta({ id: 'DuplicateGroups' });
 
+/** `GET /api/v1/duplicates`: how many of the 64 perceptual-hash bits may differ. */
+export const DuplicatesQuery = z.object({
+  maxDistance: z.coerce.number().int().min(0).max(16).default(6),
+});
+export type DuplicatesQuery = z.infer<typeof DuplicatesQuery>;
+
 export const ResolveDuplicates = z
   .object({
     keep: Id,

@@ -7,7 +7,11 @@ import { problems } from '../problems.ts';
 export const listImagesRoute = createRoute({
   method: 'get',
   path: '/api/v1/images',
-  summary: 'List images, newest first',
+  summary: 'List images: filtered, sorted, keyset-paged',
+  description:
+    'Newest taken first unless `sort` says otherwise. Pass `nextCursor` as `cursor` for the ' +
+    'next page, with the same sort; a cursor made for another sort is refused. `sort=album` ' +
+    "gives an album's own order and needs `album`.",
   request: { query: ListImagesQuery },
   responses: {
     200: {
@@ -15,6 +19,7 @@ export const listImagesRoute = createRoute({
       content: { 'application/json': { schema: ImageList } },
     },
     400: problems[400],
+    404: problems[404],
   },
 });
 

@@ -1,116 +1,100 @@
-import exifr from 'exifr';
+import { open } from 'node:fs/promises';
+import { Exifr } from 'exifr';
 import type { EmbeddedMetadata } from '../types.ts';
-import { parseExifDate } from './exif-date.ts';
+import { fileSource } from './byte-source.ts';
+import { containerKind, type MetadataSegments, readMetadataSegments } from './containers.ts';
+import { emptyMetadata, interpretMetadata, type MetadataBlocks } from './embedded-fields.ts';
+import { parseIptc } from './iptc.ts';
+import { parseXmpPacket, type XmpProperties } from './xmp-packet.ts';
 
-const EMPTY: EmbeddedMetadata = {
-  takenAt: null,
-  takenAtOffset: null,
-  takenAtSource: null,
-  make: null,
-  model: null,
-  lens: null,
-  exposureTime: null,
-  fNumber: null,
-  iso: null,
-  focalLength: null,
-  focalLength35mm: null,
-  location: null,
-  orientation: null,
-  rating: null,
-  keywords: [],
-  description: null,
-  modifiedAt: null,
-  raw: {},
+export { emptyMetadata } from './embedded-fields.ts';
+
+// exifr parses the TIFF block (IFD0, EXIF, GPS) and names its tags. It only ever sees the
+// compact, well-formed TIFF that tiff-compact.ts built in memory: its own readers would walk
+// hostile files (a JPEG's segments, a TIFF's offsets) with weaker bounds. Values stay raw
+// (`reviveValues`, `translateValues` off): dates are parsed here with their zones, and
+// orientation stays 1–8. XMP and IPTC are read by xmp-packet.ts and iptc.ts.
+const EXIFR_OPTIONS = {
+  ifd1: false,
+  exif: true,
+  gps: true,
+  interop: false,
+  makerNote: false,
+  userComment: false,
+  xmp: false,
+  iptc: false,
+  icc: false,
+  jfif: false,
+  ihdr: false,
+  translateKeys: true,
+  translateValues: false,
+  reviveValues: false,
+  sanitize: true,
+  mergeOutput: false,
+  silentErrors: true,
 };
 
-function text(value: unknown): string | null {
-  if (Array.isArray(value)) return text(value[0]);
-  if (value && typeof value === 'object' && 'value' in value)
-    return text((value as { value: unknown }).value);
-  if (typeof value !== 'string') return null;
-  // Camera strings are often NUL- or space-padded to a fixed width.
-  const clean = value.replace(/\0/g, '').trim();
-  return clean.length > 0 && clean.length <= 2000 ? clean : null;
-}
-
-function positive(value: unknown): number | null {
-  const n = Array.isArray(value) ? Number(value[0]) : Number(value);
-  return Number.isFinite(n) && n > 0 ? n : null;
-}
-
-/** `+02:00` → 120. */
-export function offsetMinutes(value: unknown): number | null {
-  const m = typeof value === 'string' ? /^([+-])(\d{2}):?(\d{2})$/.exec(value.trim()) : null;
-  if (!m) return null;
-  const minutes = Number(m[2]) * 60 + Number(m[3]);
-  if (minutes > 14 * 60) return null;
-  return m[1] === '-' ? -minutes : minutes;
-}
+type Tags = Record<string, unknown>;
 
 /**
- * Reads EXIF, XMP and IPTC with exifr. Broken metadata never fails an ingest: the pixels are
- * what matters, so a parse error means "no metadata".
+ * Reads the EXIF, XMP and IPTC of an image file: JPEG, TIFF and the TIFF-based RAWs (CR2, NEF,
+ * ARW, DNG, ORF, RW2, PEF), PNG, WebP, HEIC/HEIF, AVIF, JPEG XL (its container; a bare
+ * codestream has no metadata) and Fujifilm RAF. GIF and anything else give no metadata.
+ * Every block is read within the bounds of limits.ts, so a hostile file costs little time
+ * and memory. Broken metadata never fails an ingest — the pixels are what matters — so an
+ * error gives what could be read, or nothing (nulls, no keywords, empty `raw`).
  */
 export async function readEmbeddedMetadata(path: string): Promise<EmbeddedMetadata> {
-  let tags: Record<string, unknown> | undefined;
   try {
-    tags = await exifr.parse(path, {
-      tiff: true,
-      exif: true,
-      gps: true,
-      xmp: true,
-      iptc: true,
-      icc: false,
-      jfif: false,
-      ihdr: false,
-      reviveValues: false,
-      translateValues: false,
-    });
+    return interpretMetadata(await readBlocks(path));
   } catch {
-    return EMPTY;
+    return emptyMetadata();
   }
-  if (!tags) return EMPTY;
-  const original = parseExifDate(tags.DateTimeOriginal, tags.OffsetTimeOriginal);
-  const created = parseExifDate(tags.CreateDate, tags.OffsetTimeDigitized ?? tags.OffsetTime);
-  const takenAt = original ?? created;
-  const lat = Number(tags.latitude);
-  const lon = Number(tags.longitude);
-  const orientation = Number(tags.Orientation);
-  const rating = Number(tags.Rating);
-  const keywords = [tags.subject, tags.Keywords]
-    .flatMap((k) => (Array.isArray(k) ? k : k === undefined ? [] : [k]))
-    .map(text)
-    .filter((k): k is string => k !== null);
+}
+
+async function readBlocks(path: string): Promise<MetadataBlocks> {
+  const empty: MetadataBlocks = { ifd0: {}, exif: {}, gps: {}, iptc: {}, xmp: {} };
+  const file = await open(path, 'r');
+  let segments: MetadataSegments;
+  try {
+    const source = fileSource(file, (await file.stat()).size);
+    const kind = containerKind(await source.read(0, 16));
+    if (kind === null) return empty;
+    segments = await readMetadataSegments(source, kind);
+  } finally {
+    await file.close();
+  }
+  const tiff = segments.tiff ? await parseTiff(segments.tiff) : {};
   return {
-    takenAt,
-    takenAtOffset: takenAt
-      ? offsetMinutes(
-          original ? tags.OffsetTimeOriginal : (tags.OffsetTimeDigitized ?? tags.OffsetTime),
-        )
-      : null,
-    takenAtSource: takenAt ? 'exif' : null,
-    make: text(tags.Make),
-    model: text(tags.Model),
-    lens: text(tags.LensModel),
-    exposureTime: positive(tags.ExposureTime),
-    fNumber: positive(tags.FNumber),
-    iso: positive(tags.ISO),
-    focalLength: positive(tags.FocalLength),
-    focalLength35mm: positive(tags.FocalLengthIn35mmFormat),
-    location:
-      Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180
-        ? {
-            latitude: lat,
-            longitude: lon,
-            altitude: Number.isFinite(Number(tags.GPSAltitude)) ? Number(tags.GPSAltitude) : null,
-          }
-        : null,
-    orientation:
-      Number.isInteger(orientation) && orientation >= 1 && orientation <= 8 ? orientation : null,
-    rating: Number.isInteger(rating) && rating >= -1 && rating <= 5 ? rating : null,
-    keywords: [...new Set(keywords)],
-    description: text(tags.ImageDescription) ?? text(tags.description) ?? text(tags.Caption),
-    modifiedAt: parseExifDate(tags.MetadataDate) ?? parseExifDate(tags.ModifyDate),
-    raw: {},
+    ifd0: tagsOf(tiff.ifd0),
+    exif: tagsOf(tiff.exif),
+    gps: tagsOf(tiff.gps),
+    iptc: segments.iptc ? (quietly(() => parseIptc(segments.iptc as Uint8Array)) ?? {}) : {},
+    xmp: segments.xmp ? (quietly(() => parseXmpPacket(segments.xmp as string)) ?? {}) : {},
   };
+}
+
+async function parseTiff(tiff: Buffer): Promise<Tags> {
+  try {
+    const exr = new Exifr(EXIFR_OPTIONS);
+    await exr.read(tiff);
+    return ((await exr.parse()) as Tags | undefined) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function tagsOf(value: unknown): Tags {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Tags)
+    : {};
+}
+
+/** One unreadable block (not XMP, over a limit) must not cost the others. */
+function quietly<T extends XmpProperties | Tags>(parse: () => T): T | null {
+  try {
+    return parse();
+  } catch {
+    return null;
+  }
 }
