@@ -83,10 +83,9 @@ const keyText = (column: SQL | typeof images.sortAt | typeof images.createdAt) =
  * - bbox and hasGps: `images_location_idx`, a BitmapOr of two ranges across the antimeridian.
  * - format, rating, visibility, album filter: the sort index with a filter, which stops after
  *   a page of matches.
- * - camera, lens and tag compare case-insensitively, which the plain indexes cannot serve: the
- *   sort index is walked with a filter — fine for common values, ~140 ms for a rare tag.
- *   Expression indexes (`lower(camera_model)`, `lower(label)`, a GIN over lower-cased
- *   keywords) would serve them; that needs a migration.
+ * - camera, lens and tag compare case-insensitively, served by expression indexes
+ *   (migrations 0002/0003): `lower(camera_model)`, `lower(lens_model)`, `lower(label)` and a
+ *   GIN over `aex_lower_keywords(keywords)`.
  */
 export class ImageSearchRepository {
   constructor(private readonly db: Db) {}
@@ -197,7 +196,7 @@ function filterConditions(f: ImageFilters, sort: ImageSearchSort): SQL[] {
  * hashed subquery on image_tags, evaluated once, rather than a probe per row.
  */
 function tagCondition(tag: string): SQL {
-  return sql`(${images.keywords} @> array[${tag}]::text[]
-    or exists (select 1 from unnest(${images.keywords}) as k(v) where lower(k.v) = lower(${tag}))
+  // aex_lower_keywords (migration 0003) matches the GIN expression index on keywords.
+  return sql`(aex_lower_keywords(${images.keywords}) @> array[lower(${tag})]::text[]
     or ${images.id} in (select ${imageTags.imageId} from ${imageTags} where lower(${imageTags.label}) = lower(${tag})))`;
 }

@@ -83,8 +83,9 @@ export const images = pgTable(
     index('images_taken_at_idx').on(t.takenAt),
     index('images_sort_idx').on(t.sortAt, t.id),
     index('images_created_at_idx').on(t.createdAt),
-    index('images_camera_model_idx').on(t.cameraModel),
-    index('images_lens_model_idx').on(t.lensModel),
+    // Filters compare camera and lens case-insensitively: indexes on the lowered values.
+    index('images_camera_model_lower_idx').on(sql`lower(${t.cameraModel})`),
+    index('images_lens_model_lower_idx').on(sql`lower(${t.lensModel})`),
     index('images_format_idx').on(t.format),
     index('images_rating_idx').on(t.rating),
     index('images_visibility_idx').on(t.visibility),
@@ -117,7 +118,7 @@ export const imageTags = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.imageId, t.modelId, t.modelVersion, t.label] }),
-    index('image_tags_label_idx').on(t.label),
+    index('image_tags_label_lower_idx').on(sql`lower(${t.label})`),
   ],
 );
 export type ImageTagRow = typeof imageTags.$inferSelect;

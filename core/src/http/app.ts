@@ -47,6 +47,8 @@ export interface CoreAppDeps {
 }
 
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
+/** An album's complete order: up to 100,000 ids of 38 bytes each in JSON. */
+const MAX_ALBUM_ORDER_BYTES = 8 * 1024 * 1024;
 
 /** Core's HTTP API. Every route is described by zod schemas, which also make the OpenAPI document. */
 export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
@@ -74,7 +76,19 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
         `Request bodies here are at most ${MAX_JSON_BODY_BYTES} bytes.`,
       ),
   });
+  const albumOrderBodies = bodyLimit({
+    maxSize: MAX_ALBUM_ORDER_BYTES,
+    onError: (c) =>
+      problemResponse(
+        c,
+        'payload_too_large',
+        `An album order is at most ${MAX_ALBUM_ORDER_BYTES} bytes.`,
+      ),
+  });
   app.use('*', async function limitNonUploadBodies(c, next) {
+    if (c.req.method === 'PUT' && /^\/api\/v1\/albums\/[^/]+\/order$/.test(c.req.path)) {
+      return albumOrderBodies(c, next);
+    }
     if (c.req.method === 'POST' && c.req.path === '/api/v1/images') return next();
     // tus bounds its own bodies: Upload-Length, at most AEX_MAX_UPLOAD_BYTES.
     if (

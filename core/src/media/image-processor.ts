@@ -79,21 +79,33 @@ async function deriveImages(decoded: DecodedImage): Promise<ProcessedImage> {
   const { data, info } = decoded;
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
   const thumbSize = DerivedVariant.thumb.maxSize;
-  const [preview, thumb, hashInput, phash, stats] = await Promise.all([
+  // Only two passes read the preview's pixels: its webp, and one resize to thumbnail size.
+  // The small derivatives (thumbhash, dominant colour, perceptual hash) come from the
+  // thumbnail's pixels, not from another resize of the 1440 px buffer each (that cost
+  // ~45 ms of CPU per 12 MP photo).
+  const [preview, small] = await Promise.all([
     sharp(data, raw).webp({ quality: 82, effort: 2 }).toBuffer(),
     sharp(data, raw)
       .resize(thumbSize, thumbSize, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80, effort: 2 })
-      .toBuffer(),
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  ]);
+  const thumbRaw = {
+    raw: { width: small.info.width, height: small.info.height, channels: small.info.channels },
+  } as const;
+  const [thumb, hashInput, phash] = await Promise.all([
+    sharp(small.data, thumbRaw).webp({ quality: 80, effort: 2 }).toBuffer(),
     // ThumbHash encodes images of at most 100×100.
-    sharp(data, raw)
+    sharp(small.data, thumbRaw)
       .resize(100, 100, { fit: 'inside' })
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true }),
-    perceptualHash(sharp(data, raw)),
-    sharp(data, raw).resize(64, 64, { fit: 'inside' }).stats(),
+    perceptualHash(sharp(small.data, thumbRaw)),
   ]);
+  const stats = await sharp(hashInput.data, {
+    raw: { width: hashInput.info.width, height: hashInput.info.height, channels: 4 },
+  }).stats();
   const { r, g, b } = stats.dominant;
   const hash = rgbaToThumbHash(hashInput.info.width, hashInput.info.height, hashInput.data);
   return {

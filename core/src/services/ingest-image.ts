@@ -209,7 +209,9 @@ function imageRow(input: {
     format: input.type.format,
     width: p.width,
     height: p.height,
-    orientation: p.orientation ?? m.orientation,
+    // The file's own EXIF tag, for information: width, height and every derived image are
+    // already upright, whatever transform the decoder applied (HEIF irot/imir included).
+    orientation: m.orientation,
     thumbhash: p.thumbhash,
     dominantColor: p.dominantColor,
     phash: p.phash,

@@ -62,7 +62,10 @@ export const Image = z
     lens: z.string().nullable(),
     exposure: Exposure.nullable(),
     location: GeoLocation.nullable(),
-    orientation: z.number().int().min(1).max(8).nullable(),
+    orientation: z.number().int().min(1).max(8).nullable().meta({
+      description:
+        'EXIF Orientation of the original as read; width, height and derived images are already upright',
+    }),
     rating: Rating.nullable(),
     description: z.string().nullable(),
     keywords: z.array(z.string()).meta({ description: 'From XMP/IPTC and from users' }),
