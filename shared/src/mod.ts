@@ -1,5 +1,6 @@
 export * from './api/albums.ts';
 export * from './api/images.ts';
+export * from './api/inference.ts';
 export * from './blob-keys.ts';
 export * from './config.ts';
 export * from './errors.ts';

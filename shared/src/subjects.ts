@@ -6,6 +6,10 @@ export const Subjects = {
   imageIngested: 'aex.image.ingested',
   imageDeleted: 'aex.image.deleted',
   imageTagsComputed: 'aex.image.tags.computed',
+  imageEmbeddingComputed: 'aex.image.embedding.computed',
+  imageFacesDetected: 'aex.image.faces.detected',
+  imageTextRecognized: 'aex.image.text.recognized',
+  imageReindexRequested: 'aex.image.reindex.requested',
 } as const;
 export type EventSubject = (typeof Subjects)[keyof typeof Subjects];
 
@@ -23,3 +27,9 @@ export const STREAM_SUBJECTS = ['aex.image.>', 'aex.dlq.>'] as const;
 export function deadLetterSubject(consumer: string): string {
   return `aex.dlq.${consumer}`;
 }
+
+/** Request/reply subjects: answered by workers, never stored in the stream. */
+export const RequestSubjects = {
+  /** A search query's text → its CLIP text embedding (`TextEmbedRequest` → `TextEmbedReply`). */
+  textEmbed: 'aex.infer.text-embed',
+} as const;

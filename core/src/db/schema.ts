@@ -187,3 +187,88 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
+
+/**
+ * Which model version has produced a result for an image, per task: what `aex reindex`
+ * reads to find images lacking a version's result. Written with every applied result.
+ */
+export const imageResults = pgTable(
+  'image_results',
+  {
+    imageId: uuid('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    task: text('task').notNull(),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.imageId, t.task, t.modelId, t.modelVersion] }),
+    index('image_results_model_idx').on(t.task, t.modelId, t.modelVersion),
+  ],
+);
+export type ImageResultRow = typeof imageResults.$inferSelect;
+
+/**
+ * The model version whose results the API serves, per task. A new version is filled in beside
+ * it (results are keyed by version) and made active when done: a model swap without downtime.
+ */
+export const taskModels = pgTable('task_models', {
+  task: text('task').primaryKey(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  activatedAt: timestamp('activated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+export type TaskModelRow = typeof taskModels.$inferSelect;
+
+/** Faces found in an image; each face's embedding is in the vector index under its id. */
+export const imageFaces = pgTable(
+  'image_faces',
+  {
+    id: uuid('id').primaryKey(),
+    imageId: uuid('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    /** The embedder (results are keyed by it) and the detector. */
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    detectorId: text('detector_id').notNull(),
+    detectorVersion: text('detector_version').notNull(),
+    /** Box as fractions of the upright image. */
+    x: real('x').notNull(),
+    y: real('y').notNull(),
+    width: real('width').notNull(),
+    height: real('height').notNull(),
+    /** Five [x, y] points, fractions of the upright image. */
+    landmarks: jsonb('landmarks').$type<Array<[number, number]>>().notNull(),
+    score: real('score').notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('image_faces_image_idx').on(t.imageId, t.modelId, t.modelVersion)],
+);
+export type ImageFaceRow = typeof imageFaces.$inferSelect;
+
+/** Lines of text recognised in an image. */
+export const imageTextLines = pgTable(
+  'image_text_lines',
+  {
+    imageId: uuid('image_id')
+      .notNull()
+      .references(() => images.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').notNull(),
+    modelVersion: text('model_version').notNull(),
+    lineNo: integer('line_no').notNull(),
+    text: text('text').notNull(),
+    confidence: real('confidence').notNull(),
+    /** Four [x, y] points clockwise from top-left, fractions of the upright image. */
+    polygon: jsonb('polygon').$type<Array<[number, number]>>().notNull(),
+    computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.imageId, t.modelId, t.modelVersion, t.lineNo] }),
+    // Finding photos by the words in them ('simple': no language-specific stemming).
+    index('image_text_lines_search_idx').using('gin', sql`to_tsvector('simple', ${t.text})`),
+  ],
+);
+export type ImageTextLineRow = typeof imageTextLines.$inferSelect;
