@@ -70,7 +70,7 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     maxUploadBytes: config.AEX_MAX_UPLOAD_BYTES,
     decodeConcurrency: config.AEX_DECODE_CONCURRENCY,
     log,
-    onCommitted: () => relay.nudge(),
+    onCommitted: (events) => relay.publishCommitted(events),
   });
   const albumRepository = new AlbumRepository(database.db);
   const queries = new ImageQueryService(

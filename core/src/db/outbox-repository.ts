@@ -1,4 +1,4 @@
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from './database.ts';
 import { type OutboxRow, outbox } from './schema.ts';
 
@@ -16,11 +16,17 @@ export class OutboxRepository {
     publish: (
       rows: OutboxRow[],
     ) => Promise<{ published: string[]; failed?: { id: string; error: string } }>,
+    options: { olderThanMs?: number } = {},
   ): Promise<{ published: number; failed: boolean }> {
+    const cutoff =
+      options.olderThanMs && options.olderThanMs > 0
+        ? lt(outbox.createdAt, new Date(Date.now() - options.olderThanMs))
+        : undefined;
     return this.db.transaction(async (tx) => {
       const rows = await tx
         .select()
         .from(outbox)
+        .where(cutoff)
         .orderBy(asc(outbox.createdAt), asc(outbox.id))
         .limit(limit)
         .for('update', { skipLocked: true });
@@ -37,6 +43,11 @@ export class OutboxRepository {
       }
       return { published: result.published.length, failed: result.failed !== undefined };
     });
+  }
+
+  /** Forgets events that were published (by the relay's fast path). */
+  async deleteIds(ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.db.delete(outbox).where(inArray(outbox.id, ids));
   }
 
   async count(): Promise<number> {

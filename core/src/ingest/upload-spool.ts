@@ -36,18 +36,12 @@ export async function spoolUpload(
   const path = join(options.dir, `upload-${newId()}`);
   const discard = () => rm(path, { force: true });
   const hash = createHash('sha256');
-  const file = await open(path, 'wx');
+  // Bun's FileSink buffers natively and writes about 1 MiB at a time: request bodies arrive
+  // in chunks of a few KiB to 64 KiB, and a write (and an await) per chunk cost ~2 ms of CPU
+  // per 5 MB photo more than this.
+  await (await open(path, 'wx')).close();
+  const sink = Bun.file(path).writer({ highWaterMark: SPOOL_WRITE_BYTES });
   let size = 0;
-  // Request bodies arrive in chunks of a few KiB to 64 KiB; they are written in batches of
-  // about 1 MiB with one writev, not one write (and one trip to the I/O pool) per chunk.
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    await file.writev(pending);
-    pending = [];
-    pendingBytes = 0;
-  };
   const reader = body?.getReader();
   try {
     while (reader) {
@@ -59,14 +53,16 @@ export async function spoolUpload(
         throw new UploadTooLargeError(options.maxBytes);
       }
       hash.update(value);
-      pending.push(value);
-      pendingBytes += value.byteLength;
-      if (pendingBytes >= SPOOL_WRITE_BYTES) await flush();
+      const queued = sink.write(value);
+      if (queued instanceof Promise) await queued;
     }
-    await flush();
-    await file.close();
+    await sink.end();
   } catch (err) {
-    await file.close().catch(() => {});
+    try {
+      await sink.end();
+    } catch {
+      // The file is deleted next anyway.
+    }
     await discard();
     throw err;
   }

@@ -126,4 +126,32 @@ describe('outbox relay', () => {
     expect(ids.filter((id) => id === event.imageId)).toHaveLength(1);
     await bus.close();
   });
+
+  test('the fast path publishes committed events from memory and forgets their rows', async () => {
+    const bus = openBus();
+    const relay = new OutboxRelay(outbox, bus, silentLogger(), {
+      intervalMs: 60_000,
+      minGapMs: 10,
+    });
+    const event = await commitImage();
+    relay.publishCommitted([event]);
+    const deadline = Date.now() + 2_000;
+    while ((await outbox.count()) > 0 && Date.now() < deadline) await Bun.sleep(10);
+    await relay.stop();
+    expect(await outbox.count()).toBe(0);
+    expect((await announced(bus)).filter((id) => id === event.imageId)).toHaveLength(1);
+    await bus.close();
+  });
+
+  test('timer drains leave young events to the fast path; a crash leaves them for later', async () => {
+    const bus = openBus();
+    const relay = new OutboxRelay(outbox, bus, silentLogger(), { fastPathGraceMs: 60_000 });
+    // Committed, but the process "died" before its fast path ran: the timer's drain leaves a
+    // young event alone, and a drain of everything (start-up, a nudge) publishes it.
+    const event = await commitImage();
+    expect(await relay.drainOnce({ all: false })).toEqual({ published: 0, failed: false });
+    expect(await relay.drainOnce({ all: true })).toEqual({ published: 1, failed: false });
+    expect(await announced(bus)).toContain(event.imageId);
+    await bus.close();
+  });
 });

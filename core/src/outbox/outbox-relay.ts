@@ -1,3 +1,4 @@
+import type { AexEvent } from '@aex/shared';
 import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import type { Logger } from '@aex/shared/ports/log';
 import type { OutboxRepository } from '../db/outbox-repository.ts';
@@ -14,6 +15,11 @@ export interface OutboxRelayOptions {
    * short gap lets one transaction publish several events instead of one each. Default 50 ms.
    */
   minGapMs?: number;
+  /**
+   * The drain leaves younger events to the fast path (`publishCommitted`) and handles only
+   * those it did not (a crash, a bus outage). Default 5 s.
+   */
+  fastPathGraceMs?: number;
 }
 
 /**
@@ -29,7 +35,12 @@ export class OutboxRelay {
   private readonly batchSize: number;
   private readonly maxBackoffMs: number;
   private readonly minGapMs: number;
+  private readonly fastPathGraceMs: number;
   private readonly encoder = new TextEncoder();
+  private published: string[] = [];
+  /** A nudge asked for everything; timer drains leave young events to the fast path. */
+  private nudged = true;
+  private forgetting: Promise<void> | undefined;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -41,6 +52,7 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.minGapMs = options.minGapMs ?? 50;
+    this.fastPathGraceMs = options.fastPathGraceMs ?? 5000;
   }
 
   start(): void {
@@ -49,9 +61,55 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
-  /** Asks the relay to look at the outbox now. */
+  /** Asks the relay to publish the whole outbox now. */
   nudge(): void {
+    this.nudged = true;
     this.wake?.();
+  }
+
+  /**
+   * The fast path: events just committed are published from memory at once, and their outbox
+   * rows deleted in batches afterwards, so the common case costs no outbox read. If this
+   * process dies first, or the bus refuses, the rows stay and the drain publishes them later
+   * (a duplicate is dropped by the bus's msg-id de-duplication).
+   */
+  publishCommitted(events: readonly AexEvent[]): void {
+    void (async () => {
+      for (const event of events) {
+        try {
+          await this.bus.publish(event.type, this.encoder.encode(JSON.stringify(event)), {
+            msgId: event.id,
+          });
+          this.published.push(event.id);
+        } catch (err) {
+          this.log.warn(
+            { err: (err as Error).message, eventId: event.id },
+            'event left for the outbox drain',
+          );
+          return;
+        }
+      }
+      this.forgetting ??= this.forgetPublished();
+    })();
+  }
+
+  /** Deletes the fast path's published rows, many per statement under load. */
+  private async forgetPublished(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.minGapMs));
+    const ids = this.published;
+    this.published = [];
+    try {
+      await this.outbox.deleteIds(ids);
+    } catch (err) {
+      // Harmless: the drain publishes them again later and the bus drops the duplicates.
+      this.log.warn(
+        { err: (err as Error).message, count: ids.length },
+        'could not forget published events',
+      );
+    } finally {
+      this.forgetting = undefined;
+      if (this.published.length > 0) this.forgetting = this.forgetPublished();
+    }
   }
 
   /** Stops after the batch in progress. */
@@ -59,23 +117,34 @@ export class OutboxRelay {
     this.running = false;
     this.nudge();
     await this.loop;
+    await this.forgetting;
   }
 
-  /** Publishes what is in the outbox now; returns how many events went out. */
-  async drainOnce(): Promise<{ published: number; failed: boolean }> {
-    return this.outbox.drain(this.batchSize, async (rows) => {
-      const published: string[] = [];
-      for (const row of rows) {
-        try {
-          const payload = this.encoder.encode(JSON.stringify(row.payload));
-          await this.bus.publish(row.subject, payload, { msgId: row.id });
-          published.push(row.id);
-        } catch (err) {
-          return { published, failed: { id: row.id, error: (err as Error).message } };
+  /**
+   * Publishes what is in the outbox now; returns how many events went out. The timer's drains
+   * skip events younger than the fast path's grace; `all` takes every one (tests, start-up).
+   */
+  async drainOnce(
+    options: { all?: boolean } = { all: true },
+  ): Promise<{ published: number; failed: boolean }> {
+    const olderThanMs = options.all ? 0 : this.fastPathGraceMs;
+    return this.outbox.drain(
+      this.batchSize,
+      async (rows) => {
+        const published: string[] = [];
+        for (const row of rows) {
+          try {
+            const payload = this.encoder.encode(JSON.stringify(row.payload));
+            await this.bus.publish(row.subject, payload, { msgId: row.id });
+            published.push(row.id);
+          } catch (err) {
+            return { published, failed: { id: row.id, error: (err as Error).message } };
+          }
         }
-      }
-      return { published };
-    });
+        return { published };
+      },
+      { olderThanMs },
+    );
   }
 
   private async run(): Promise<void> {
@@ -87,7 +156,9 @@ export class OutboxRelay {
       if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
       lastDrain = performance.now();
       try {
-        const { published, failed } = await this.drainOnce();
+        const all = this.nudged;
+        this.nudged = false;
+        const { published, failed } = await this.drainOnce({ all });
         if (failed) throw new Error('the event bus refused an event');
         if (failures > 0) this.log.info({ afterFailures: failures }, 'outbox relay recovered');
         failures = 0;

@@ -1,5 +1,6 @@
 import {
   AexError,
+  type AexEvent,
   derivedKey,
   type ImageIngested,
   makeEvent,
@@ -39,8 +40,8 @@ export interface IngestDeps {
   /** Decodes at once; each holds a decoded preview in memory, so this bounds memory. */
   decodeConcurrency: number;
   log: Logger;
-  /** Called after an image and its event are committed (wakes the outbox relay). */
-  onCommitted: () => void;
+  /** Called with the events of a committed image (the outbox relay publishes them). */
+  onCommitted: (events: AexEvent[]) => void;
 }
 
 /** What a client may say about an upload besides its bytes. */
@@ -162,7 +163,7 @@ export class IngestService {
           [event],
         );
         if (inserted) {
-          deps.onCommitted();
+          deps.onCommitted([event]);
           return { image: inserted, created: true };
         }
         // A concurrent upload of the same bytes won the insert; its blobs are these same bytes.
