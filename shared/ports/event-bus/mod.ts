@@ -16,6 +16,12 @@ export {
 } from './event-bus.ts';
 export { createNatsEventBus, type NatsEventBusOptions } from './nats.ts';
 export {
+  type BatchContext,
+  type BatchHandler,
+  type RunBatchConsumerOptions,
+  runBatchConsumer,
+} from './run-batch-consumer.ts';
+export {
   decodeEvent,
   defaultBackoffMs,
   encodeEvent,

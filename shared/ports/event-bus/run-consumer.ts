@@ -1,7 +1,7 @@
 import { AexEvent, type DeadLetter } from '../../src/events.ts';
 import { deadLetterSubject } from '../../src/subjects.ts';
 import type { Logger } from '../log.ts';
-import type { ConsumerOptions, Delivery, EventBus } from './event-bus.ts';
+import type { Consumer, ConsumerOptions, Delivery, EventBus } from './event-bus.ts';
 
 /** What a job handler returns; thrown errors count as transient (`retry` with backoff). */
 export type JobOutcome =
@@ -88,106 +88,44 @@ export async function publishEvent(bus: EventBus, event: AexEvent): Promise<void
 }
 
 /**
- * Runs `handle` for every event of a durable consumer: the one place where job outcomes map
- * onto ack / nak / term (CONVENTIONS rule 7). Success and skipped ack; retry and thrown errors
- * nak with a delay; failed, poison payloads and a message's last allowed attempt go to
- * `aex.dlq.<durable>` and are terminated.
- *
- * The server-side consumer allows `maxDeliver + 1` deliveries: when a worker dies during the
- * last attempt, the extra delivery arrives here and is dead-lettered instead of vanishing.
+ * Runs `handle` for every event of a durable consumer: success and skipped ack; retry and
+ * thrown errors nak with a delay; failed, poison payloads and a message's last allowed attempt
+ * go to `aex.dlq.<durable>` and are terminated (the mapping is `openJobConsumer`'s, shared
+ * with `runBatchConsumer`).
  */
 export async function runConsumer(
   bus: EventBus,
   options: RunConsumerOptions,
   handle: Handler,
 ): Promise<RunningConsumer> {
-  const maxDeliver = options.maxDeliver ?? 5;
   const concurrency = options.concurrency ?? 1;
   const fetchBatch = Math.min(options.fetchBatch ?? concurrency, concurrency);
   const fetchWaitMs = options.fetchWaitMs ?? 5_000;
-  const backoffMs = options.backoffMs ?? defaultBackoffMs;
   const { durable } = options;
-  const log = options.log.child({ consumer: durable });
-  for (const [name, value] of Object.entries({ concurrency, maxDeliver })) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`runConsumer(${durable}): ${name} must be a positive integer`);
-    }
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`runConsumer(${durable}): concurrency must be a positive integer`);
   }
-  const consumer = await bus.consumer({
-    durable,
-    subjects: options.subjects,
-    maxDeliver: maxDeliver + 1,
-    ackWaitMs: options.ackWaitMs,
-  });
+  const { consumer, settler, log } = await openJobConsumer(bus, options, 'runConsumer');
 
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
 
-  const deadLetter = async (d: Delivery, error: string, identity: string): Promise<void> => {
-    const letter: DeadLetter = {
-      consumer: durable,
-      subject: d.subject,
-      payload: decoder.decode(d.data),
-      deliveries: d.deliveryCount,
-      error,
-      failedAt: new Date().toISOString(),
-    };
-    log.error(
-      { subject: d.subject, deliveryCount: d.deliveryCount, reason: error },
-      'job dead-lettered',
-    );
-    try {
-      await bus.publish(deadLetterSubject(durable), encoder.encode(JSON.stringify(letter)), {
-        msgId: `${durable}:${identity}`,
-      });
-    } catch (err) {
-      // Never terminate a message whose dead letter was not stored: nak it, and the extra
-      // delivery (maxDeliver + 1) tries the dead letter again.
-      log.error({ subject: d.subject, err }, 'dead letter not stored; message kept');
-      await d.nak(backoffMs(d.deliveryCount));
-      return;
-    }
-    await d.term(error);
-  };
-
-  const retry = async (d: Delivery, reason: string, delayMs: number | undefined, id: string) => {
-    if (d.deliveryCount >= maxDeliver) return deadLetter(d, reason, id);
-    const delay = delayMs ?? backoffMs(d.deliveryCount);
-    log.warn(
-      { subject: d.subject, deliveryCount: d.deliveryCount, reason, retryInMs: delay },
-      'job will be retried',
-    );
-    await d.nak(delay);
-  };
-
   const processDelivery = async (d: Delivery): Promise<void> => {
-    const decoded = decodeEvent(d.subject, d.data);
-    const identity = d.msgId ?? (decoded.ok ? decoded.event.id : await sha256Hex(d.data));
-    if (d.deliveryCount > maxDeliver) {
-      return deadLetter(d, 'exhausted: the worker stopped during its last attempts', identity);
-    }
-    if (!decoded.ok) return deadLetter(d, decoded.error, identity);
+    const job = await settler.admit(d);
+    if (!job) return;
     const ctx: JobContext = {
       subject: d.subject,
       deliveryCount: d.deliveryCount,
       working: () => d.working(),
-      log: log.child({ subject: d.subject, eventId: decoded.event.id }),
+      log: log.child({ subject: d.subject, eventId: job.event.id }),
     };
     let outcome: JobOutcome;
     try {
-      outcome = await handle(decoded.event, ctx);
+      outcome = await handle(job.event, ctx);
     } catch (err) {
-      return retry(d, errorText(err), undefined, identity);
+      outcome = thrownOutcome(err);
     }
-    switch (outcome.status) {
-      case 'success':
-      case 'skipped':
-        return d.ack();
-      case 'retry':
-        return retry(d, outcome.reason, outcome.delayMs, identity);
-      case 'failed':
-        return deadLetter(d, outcome.reason, identity);
-    }
+    await settler.settle(job, outcome);
   };
 
   const settle = (d: Delivery): void => {
@@ -229,6 +167,128 @@ export async function runConsumer(
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+/** A delivery whose payload is a valid event, ready for a handler. */
+export interface AdmittedJob {
+  readonly delivery: Delivery;
+  readonly event: AexEvent;
+  /** Names the message in its dead letter's msgId: the msgId, else the event id. */
+  readonly identity: string;
+}
+
+/** Turns deliveries into jobs and settles them by outcome; see `openJobConsumer`. */
+export interface OutcomeSettler {
+  /**
+   * The job in a delivery, or `undefined` when the delivery was dead-lettered here instead:
+   * a poison payload, or a message past its last allowed attempt (the handler never sees it).
+   */
+  admit(d: Delivery): Promise<AdmittedJob | undefined>;
+  /** Acks, naks with delay, or dead-letters and terminates the job's delivery. */
+  settle(job: AdmittedJob, outcome: JobOutcome): Promise<void>;
+}
+
+/** What both runners take: the consumer, its limits and how to back off. */
+export type JobConsumerOptions = ConsumerOptions & Pick<RunConsumerOptions, 'log' | 'backoffMs'>;
+
+/** A thrown handler error as an outcome: transient, retried with backoff. */
+export function thrownOutcome(err: unknown): JobOutcome {
+  return { status: 'retry', reason: errorText(err) };
+}
+
+/**
+ * Binds the durable consumer and returns the one mapping of job outcomes onto ack / nak /
+ * term (CONVENTIONS rule 7), used by `runConsumer` and `runBatchConsumer`. Success and
+ * skipped ack; retry naks with a delay until `maxDeliver`, then dead-letters; failed is
+ * dead-lettered at once. A dead letter goes to `aex.dlq.<durable>` before the term.
+ *
+ * The server-side consumer allows `maxDeliver + 1` deliveries: when a worker dies during the
+ * last attempt, the extra delivery arrives here and is dead-lettered instead of vanishing
+ * (JetStream drops a message that reached max_deliver without telling anyone).
+ */
+export async function openJobConsumer(
+  bus: EventBus,
+  options: JobConsumerOptions,
+  runner = 'openJobConsumer',
+): Promise<{ consumer: Consumer; settler: OutcomeSettler; log: Logger }> {
+  const maxDeliver = options.maxDeliver ?? 5;
+  const backoffMs = options.backoffMs ?? defaultBackoffMs;
+  const { durable } = options;
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) {
+    throw new RangeError(`${runner}(${durable}): maxDeliver must be a positive integer`);
+  }
+  const log = options.log.child({ consumer: durable });
+  const consumer = await bus.consumer({
+    durable,
+    subjects: options.subjects,
+    maxDeliver: maxDeliver + 1,
+    ackWaitMs: options.ackWaitMs,
+  });
+
+  const deadLetter = async (d: Delivery, error: string, identity: string): Promise<void> => {
+    const letter: DeadLetter = {
+      consumer: durable,
+      subject: d.subject,
+      payload: decoder.decode(d.data),
+      deliveries: d.deliveryCount,
+      error,
+      failedAt: new Date().toISOString(),
+    };
+    log.error(
+      { subject: d.subject, deliveryCount: d.deliveryCount, reason: error },
+      'job dead-lettered',
+    );
+    try {
+      await bus.publish(deadLetterSubject(durable), encoder.encode(JSON.stringify(letter)), {
+        msgId: `${durable}:${identity}`,
+      });
+    } catch (err) {
+      // Never terminate a message whose dead letter was not stored: nak it, and the extra
+      // delivery (maxDeliver + 1) tries the dead letter again.
+      log.error({ subject: d.subject, err }, 'dead letter not stored; message kept');
+      await d.nak(backoffMs(d.deliveryCount));
+      return;
+    }
+    await d.term(error);
+  };
+
+  const retry = async (d: Delivery, reason: string, delayMs: number | undefined, id: string) => {
+    if (d.deliveryCount >= maxDeliver) return deadLetter(d, reason, id);
+    const delay = delayMs ?? backoffMs(d.deliveryCount);
+    log.warn(
+      { subject: d.subject, deliveryCount: d.deliveryCount, reason, retryInMs: delay },
+      'job will be retried',
+    );
+    await d.nak(delay);
+  };
+
+  const settler: OutcomeSettler = {
+    async admit(d) {
+      const decoded = decodeEvent(d.subject, d.data);
+      const identity = d.msgId ?? (decoded.ok ? decoded.event.id : await sha256Hex(d.data));
+      if (d.deliveryCount > maxDeliver) {
+        await deadLetter(d, 'exhausted: the worker stopped during its last attempts', identity);
+        return undefined;
+      }
+      if (!decoded.ok) {
+        await deadLetter(d, decoded.error, identity);
+        return undefined;
+      }
+      return { delivery: d, event: decoded.event, identity };
+    },
+    async settle({ delivery: d, identity }, outcome) {
+      switch (outcome.status) {
+        case 'success':
+        case 'skipped':
+          return d.ack();
+        case 'retry':
+          return retry(d, outcome.reason, outcome.delayMs, identity);
+        case 'failed':
+          return deadLetter(d, outcome.reason, identity);
+      }
+    },
+  };
+  return { consumer, settler, log };
 }
 
 function errorText(err: unknown): string {

@@ -38,3 +38,8 @@ export class RpcUnavailableError extends Error {
 export class RpcTimeoutError extends Error {
   override name = 'RpcTimeoutError';
 }
+
+/** The responder failed while answering; `message` is its error. */
+export class RpcRemoteError extends Error {
+  override name = 'RpcRemoteError';
+}

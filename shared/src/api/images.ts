@@ -39,6 +39,36 @@ export type GeoLocation = z.infer<typeof GeoLocation>;
 /** XMP rating: -1 rejected, 0 unrated, 1–5 stars. */
 export const Rating = z.number().int().min(-1).max(5);
 
+/** [x, y] as fractions of the upright image's width and height. */
+const ImagePoint = z.tuple([z.number(), z.number()]);
+
+export const ImageFace = z
+  .object({
+    id: Id,
+    box: z
+      .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+      .meta({ description: "Top-left corner and size, as fractions of the upright image's size" }),
+    landmarks: z.array(ImagePoint).meta({
+      description: 'Left eye, right eye, nose tip, left and right mouth corners',
+    }),
+    score: z.number().meta({ description: "The detector's confidence, 0–1" }),
+    model: z.object({ id: z.string(), version: z.string() }).meta({ description: 'The embedder' }),
+    detector: z.object({ id: z.string(), version: z.string() }),
+  })
+  .meta({ id: 'ImageFace' });
+export type ImageFace = z.infer<typeof ImageFace>;
+
+export const ImageTextLine = z
+  .object({
+    text: z.string(),
+    confidence: z.number().meta({ description: "The recogniser's confidence, 0–1" }),
+    polygon: z.array(ImagePoint).meta({
+      description: 'The four corners of the line, clockwise from top-left',
+    }),
+  })
+  .meta({ id: 'ImageTextLine' });
+export type ImageTextLine = z.infer<typeof ImageTextLine>;
+
 export const Image = z
   .object({
     id: Id,
@@ -79,6 +109,12 @@ export const Image = z
       original: z.string().meta({ example: '/api/v1/images/<id>/original' }),
     }),
     tags: z.array(ImageTag).meta({ description: 'Labels computed by models, best first' }),
+    faces: z.array(ImageFace).meta({
+      description: 'Faces found by the active face model, best score first',
+    }),
+    text: z.array(ImageTextLine).meta({
+      description: 'Lines of text read by the active OCR model, in reading order',
+    }),
   })
   .meta({ id: 'Image' });
 export type Image = z.infer<typeof Image>;
@@ -193,3 +229,43 @@ export const UploadResult = z
   .object({ image: Image, created: z.boolean() })
   .meta({ id: 'UploadResult' });
 export type UploadResult = z.infer<typeof UploadResult>;
+
+/**
+ * `GET /api/v1/search`: by meaning (`q`, CLIP), by likeness to an image (`similarTo`), and/or by
+ * the words read in images (`text`). Which of them combine is checked by core.
+ */
+export const SearchQuery = z.object({
+  q: z.string().trim().min(1).max(1000).optional().meta({
+    description: 'What the photos show, in words ("a dog on a beach")',
+  }),
+  similarTo: Id.optional().meta({ description: 'An image id: photos that look like it' }),
+  text: z.string().trim().min(1).max(200).optional().meta({
+    description: 'Words recognised in the photo (OCR); websearch syntax: "quoted phrase", or, -not',
+  }),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  minScore: z.coerce.number().min(-1).max(1).optional().meta({
+    description: 'Drop hits scoring below this (cosine similarity for q and similarTo)',
+  }),
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
+
+export const SearchHit = z
+  .object({
+    image: Image,
+    score: z.number().meta({
+      description:
+        'Relevance, higher is better: cosine similarity (−1…1) for q and similarTo; the full-text rank (0…1) for text alone',
+    }),
+  })
+  .meta({ id: 'SearchHit' });
+export type SearchHit = z.infer<typeof SearchHit>;
+
+export const SearchResults = z
+  .object({
+    items: z.array(SearchHit).meta({ description: 'Best first' }),
+    model: z
+      .object({ id: z.string(), version: z.string() })
+      .meta({ description: 'The model whose results ranked the hits' }),
+  })
+  .meta({ id: 'SearchResults' });
+export type SearchResults = z.infer<typeof SearchResults>;
