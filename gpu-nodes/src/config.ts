@@ -1,10 +1,29 @@
-import { BlobStoreEnv, EventBusEnv, envLogLevel, envPort, parseEnv } from '@aex/shared';
+import {
+  BlobStoreEnv,
+  EventBusEnv,
+  envLogLevel,
+  envPort,
+  InferenceTaskName,
+  parseEnv,
+} from '@aex/shared';
 import { z } from 'zod';
 import { type ExecutionProvider, parseExecutionProviders } from './inference/onnx-session.ts';
 
 /** Tasks a worker can run; `AEX_WORKER_TASKS` picks some, `none` runs none. */
-export const WORKER_TASKS = ['tags'] as const;
-export type WorkerTask = (typeof WORKER_TASKS)[number];
+export const WORKER_TASKS = InferenceTaskName.options;
+export type WorkerTask = InferenceTaskName;
+
+// core/src/config.ts has the same parser; services do not import each other's code.
+/** A duration: milliseconds, or a number with an `ms`, `s` or `m` suffix (`50ms`, `2s`). */
+const envDuration = z.string().transform((v, ctx) => {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration like 50ms, 2s or 1m' });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1e3, m: 60e3 }[m[2] ?? 'ms'] ?? 1;
+  return Math.round(Number(m[1]) * unit);
+});
 
 const tasks = z.string().transform((value, ctx) => {
   const names = value
@@ -21,7 +40,7 @@ const tasks = z.string().transform((value, ctx) => {
     });
     return z.NEVER;
   }
-  return names as WorkerTask[];
+  return [...new Set(names)] as WorkerTask[];
 });
 
 /** The worker's environment. */
@@ -42,8 +61,14 @@ export const WorkerEnv = z.object({
       }
     }),
   AEX_WORKER_TASKS: tasks.default([...WORKER_TASKS]),
-  /** Jobs in flight per task. */
+  /** Batches in flight per task: one can read and decode previews while another runs. */
   AEX_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Most images per batch (B). */
+  AEX_WORKER_BATCH: z.coerce.number().int().min(1).max(1024).default(8),
+  /** Longest wait to fill a batch once its first image is in hand (T). */
+  AEX_WORKER_BATCH_WAIT: envDuration.pipe(z.number().min(0).max(60_000)).default(50),
+  /** A job not acknowledged (nor reported as in progress) this long goes to another worker. */
+  AEX_WORKER_ACK_WAIT: envDuration.pipe(z.number().min(1_000).max(3_600_000)).default(60_000),
   /** Health endpoint port when the worker runs alone (`aex serve worker`). */
   WORKER_PORT: envPort.default(8082),
   LOG_LEVEL: envLogLevel.default('info'),
