@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@aex/shared';
 import { runImport } from './import/import-command.ts';
+import { runModels } from './models-command.ts';
+import { runReindex } from './reindex-command.ts';
 import { type Role, serve } from './serve.ts';
 
 // The `aex` command: the composition root of AEX, the one module that starts services
@@ -12,6 +14,8 @@ const USAGE = `Usage: aex <command>
 Commands:
   serve [all|core|edge|worker]   Run AEX (default: all — edge, core and a worker in one process)
   import <folder> [options]      Upload a folder of photos to a running AEX (aex import --help)
+  models list|pull [options]     List the models and download them (aex models --help)
+  reindex --task <task> [opts]   Compute a model version's results for every image (aex reindex --help)
   help                           Show this help
 
 Configuration comes from environment variables; see README.md.`;
@@ -20,6 +24,8 @@ const ROLES: Role[] = ['all', 'core', 'edge', 'worker'];
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'import') return runImport(argv.slice(1));
+  if (argv[0] === 'reindex') return runReindex(argv.slice(1));
+  if (argv[0] === 'models') return runModels(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -4,6 +4,7 @@ import { ConfigError } from '@aex/shared';
 import { createBlobStore } from '@aex/shared/ports/blob-store/create';
 import { createEventBus } from '@aex/shared/ports/event-bus/create';
 import { createLogger, type Logger } from '@aex/shared/ports/log';
+import { createRpc } from '@aex/shared/ports/rpc/create';
 import type { CoreConfig } from '../src/mod.ts';
 
 export type Role = 'all' | 'core' | 'edge' | 'worker';
@@ -83,6 +84,14 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         })
       : undefined;
     if (bus) stops.push(() => bus.close());
+    // Request/reply (text embeddings for search) beside the bus: NATS, or in-process for `all`.
+    const rpc = needsBus
+      ? await createRpc(base, {
+          log: log.child({ component: 'rpc' }),
+          subjectPrefix: base.NATS_SUBJECT_PREFIX,
+        })
+      : undefined;
+    if (rpc) stops.push(() => rpc.close());
 
     let coreFetch: ((r: Request) => Response | Promise<Response>) | undefined;
     if (configs.core && bus) {
@@ -91,6 +100,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         log: child(log, role, 'core'),
         bus,
         blobs,
+        rpc,
       });
       stops.push(() => core.stop());
       coreFetch = core.fetch;
@@ -103,6 +113,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         log: child(log, role, 'worker'),
         bus,
         blobs,
+        rpc,
       });
       stops.push(() => worker.stop());
       if (role === 'worker') {

@@ -34,6 +34,18 @@ export const CoreEnv = z.object({
   AEX_MAX_PIXELS: z.coerce.number().int().positive().default(250_000_000),
   AEX_DECODE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(availableParallelism()),
   LOG_LEVEL: envLogLevel.default('info'),
+  /**
+   * Milvus's proxy (`host:port` or `https://host:port`): image and face vectors go there.
+   * Unset: pgvector in the metadata store (PGlite always; Postgres where it is installed).
+   */
+  MILVUS_ADDRESS: z.string().trim().min(1).optional(),
+  /** Milvus API key or `user:password`. */
+  MILVUS_TOKEN: z.string().min(1).optional(),
+  MILVUS_DATABASE: z.string().min(1).optional(),
+  /** How long a search waits for a worker to embed its text before answering 503. */
+  AEX_SEARCH_TIMEOUT: envDuration.pipe(z.number().positive().max(60_000)).default(3000),
+  /** Search query embeddings kept in memory (least recently used go first). */
+  AEX_SEARCH_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   ...BlobStoreEnv.shape,
   ...EventBusEnv.shape,
 });

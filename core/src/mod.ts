@@ -4,6 +4,7 @@ import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
 import type { EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import { type RunningConsumer, runConsumer } from '@aex/shared/ports/event-bus/run-consumer';
 import type { Logger } from '@aex/shared/ports/log';
+import type { Rpc } from '@aex/shared/ports/rpc/rpc';
 import type { CoreConfig } from './config.ts';
 import { AlbumRepository } from './db/album-repository.ts';
 import { openDatabase } from './db/database.ts';
@@ -24,6 +25,7 @@ import { ImageQueryService } from './services/image-queries.ts';
 import { IngestService } from './services/ingest-image.ts';
 import { NearDuplicateService } from './services/near-duplicates.ts';
 import { ImageBlobRemover, removeBlobsOfDeletedImage } from './services/remove-image-blobs.ts';
+import { ResultsModule } from './services/results/results-module.ts';
 import { ResumableUploads } from './services/resumable-uploads.ts';
 
 export { type CoreConfig, CoreEnv, parseCoreConfig } from './config.ts';
@@ -32,6 +34,8 @@ export interface CoreDeps {
   log: Logger;
   bus: EventBus;
   blobs: BlobStore;
+  /** Request/reply to the workers (search's text embeddings); without it search answers 503. */
+  rpc?: Rpc;
 }
 
 export interface RunningCore {
@@ -56,6 +60,11 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     log,
   });
   const images = new ImageRepository(database.db);
+  // Results: their repositories, the vector store (or one warning that there is none), search.
+  const resultsModule = await ResultsModule.open(config, database, log).catch(async (err) => {
+    await database.close();
+    throw err;
+  });
   const relay = new OutboxRelay(
     new OutboxRepository(database.db),
     deps.bus,
@@ -77,6 +86,7 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     images,
     new ImageSearchRepository(database.db),
     albumRepository,
+    resultsModule.active,
   );
   const blobRemover = new ImageBlobRemover({ images, blobs: deps.blobs, log });
   const edits = new ImageEditService({
@@ -121,13 +131,14 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
         },
         async (event) =>
           event.type === Subjects.imageTagsComputed
-            ? applyTagsComputed(images, event)
+            ? applyTagsComputed(resultsModule.results, event)
             : {
                 status: 'skipped',
                 reason: `not a result for ${CORE_CONSUMERS.tags}: ${event.type}`,
               },
       ),
     );
+    consumers.push(...(await resultsModule.startConsumers(deps.bus, log)));
     // Deleted images' blobs: removed right after the delete commits, and again here from the
     // outbox's event, so a crash or a blob-store outage in between is retried by the bus.
     consumers.push(
@@ -156,6 +167,7 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     await uploads.stop();
     await idempotency.stop();
     await relay.stop();
+    await resultsModule.close();
     await database.close();
     throw err;
   }
@@ -171,6 +183,8 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
     idempotency,
     uploads,
     knownImages: images,
+    search: resultsModule.search({ images, queries, rpc: deps.rpc }),
+    models: resultsModule.models(() => relay.nudge()),
     ready: async () => {
       await images.list({ limit: 1 });
     },
@@ -183,6 +197,7 @@ export async function startCore(config: CoreConfig, deps: CoreDeps): Promise<Run
       await idempotency.stop();
       await relay.stop();
       await media.close();
+      await resultsModule.close();
       await database.close();
     },
   };

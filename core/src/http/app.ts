@@ -16,7 +16,10 @@ import type { ImageEditService } from '../services/image-edits.ts';
 import type { ImageQueryService } from '../services/image-queries.ts';
 import type { IngestService } from '../services/ingest-image.ts';
 import type { NearDuplicateService } from '../services/near-duplicates.ts';
+import type { ModelAdminService } from '../services/results/model-admin.ts';
 import type { ResumableUploads } from '../services/resumable-uploads.ts';
+import type { SearchService } from '../services/search.ts';
+import { registerAdminModels } from './routes/admin-models.ts';
 import { registerAlbums } from './routes/albums.ts';
 import { registerDuplicates } from './routes/duplicates.ts';
 import { registerBatchStatus } from './routes/images-batch-status.ts';
@@ -24,6 +27,7 @@ import { registerEditImages } from './routes/images-edit.ts';
 import { registerOriginalImage } from './routes/images-original.ts';
 import { registerReadImages } from './routes/images-read.ts';
 import { registerUploadImage } from './routes/images-upload.ts';
+import { registerSearch } from './routes/search.ts';
 import { registerTusUploads, UPLOADS_PATH } from './routes/uploads-tus.ts';
 
 export interface CoreAppDeps {
@@ -42,6 +46,10 @@ export interface CoreAppDeps {
   uploads: ResumableUploads;
   /** Which sha256 sums are stored, for batch-status. */
   knownImages: Pick<ImageRepository, 'idsBySha256'>;
+  /** Search by meaning, likeness and recognised text. */
+  search: SearchService;
+  /** Which model version each task serves; reindex. */
+  models: ModelAdminService;
   /** Resolves when every dependency answers; `/readyz` reports it. */
   ready: () => Promise<void>;
 }
@@ -119,6 +127,8 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
   registerOriginalImage(app, deps);
   registerAlbums(app, deps);
   registerDuplicates(app, deps);
+  registerSearch(app, deps);
+  registerAdminModels(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',

@@ -187,14 +187,36 @@ for (const set of ADAPTER_SETS) {
         await publishEvent(h.bus, result('1', first.tags));
         const applied = await waitFor(2);
         expect(applied.map((t) => t.label)).toEqual(['lakeside', 'boathouse']);
-        // A new model version lands beside the old one.
+        // A new model version lands beside the old one, which keeps serving until activated.
         await publishEvent(h.bus, result('2', [{ label: 'lake', score: 0.9 }]));
-        const both = await waitFor(3);
-        expect(both[0]).toEqual({
-          label: 'lake',
-          score: expect.closeTo(0.9, 5),
-          model: { id: 'classify-mobilenetv2', version: '2' },
+        const modelsNow = async () =>
+          (await (await h.request('/api/v1/admin/models')).json()) as {
+            tasks: Array<{ task: string; versions: Array<{ model: { version: string } }> }>;
+          };
+        const deadline = Date.now() + 10_000;
+        while (Date.now() < deadline) {
+          const tags = (await modelsNow()).tasks.find((t) => t.task === 'tags');
+          if (tags?.versions.some((v) => v.model.version === '2')) break;
+          await Bun.sleep(50);
+        }
+        expect((await tagsNow()).map((t) => t.model.version)).toEqual(['1', '1']);
+        const activated = await h.request('/api/v1/admin/models/activate', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            task: 'tags',
+            model: { id: 'classify-mobilenetv2', version: '2' },
+            force: true,
+          }),
         });
+        expect(activated.status).toBe(200);
+        expect(await tagsNow()).toEqual([
+          {
+            label: 'lake',
+            score: expect.closeTo(0.9, 5),
+            model: { id: 'classify-mobilenetv2', version: '2' },
+          },
+        ]);
       });
 
       test('health and readiness answer', async () => {

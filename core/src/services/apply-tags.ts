@@ -1,24 +1,23 @@
 import type { ImageTagsComputed } from '@aex/shared';
 import type { JobOutcome } from '@aex/shared/ports/event-bus/run-consumer';
-import type { ImageRepository } from '../db/image-repository.ts';
+import type { ResultsRepository } from '../db/results-repository.ts';
+import { outcomeOf } from './results/apply-results.ts';
 
 /**
- * Records a tagger's result. Idempotent: the model's previous tags for the image are
- * replaced, so a redelivered or duplicated result leaves the same rows.
+ * Records a tagger's result. Idempotent: the model version's previous tags for the image are
+ * replaced, so a redelivered or duplicated result leaves the same rows; the version is
+ * recorded in `image_results` (what reindex reads) in the same transaction, and serves the
+ * tags when it is the first version to produce any.
  */
 export async function applyTagsComputed(
-  images: ImageRepository,
+  results: Pick<ResultsRepository, 'replaceTags'>,
   event: ImageTagsComputed,
 ): Promise<JobOutcome> {
-  const result = await images.replaceTags(
+  const status = await results.replaceTags(
     event.imageId,
     event.model,
     event.tags,
     new Date(event.occurredAt),
   );
-  if (result === 'image_missing') {
-    // Deleted before its tags arrived: nothing to record, and retrying will not change that.
-    return { status: 'skipped', reason: `image ${event.imageId} no longer exists` };
-  }
-  return { status: 'success' };
+  return outcomeOf(status, event.imageId, event.model);
 }

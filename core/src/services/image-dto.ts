@@ -1,8 +1,12 @@
-import type { Image, ImageTag, TakenAtSource } from '@aex/shared';
-import type { ImageRow, ImageTagRow } from '../db/schema.ts';
+import type { Image, ImageFace, ImageTag, ImageTextLine, TakenAtSource } from '@aex/shared';
+import type { ImageRow } from '../db/schema.ts';
+import { type ImageResults, NO_RESULTS } from './results/active-results.ts';
 
-/** The API view of an image row and its tags. */
-export function toImageDto(row: ImageRow, tags: ImageTagRow[]): Image {
+/**
+ * The API view of an image row and its results (those of the active model versions). Face
+ * embeddings are never shown: they are the vector index's, and say nothing to a person.
+ */
+export function toImageDto(row: ImageRow, results: ImageResults = NO_RESULTS): Image {
   const hasExposure = [
     row.exposureTime,
     row.fNumber,
@@ -52,14 +56,25 @@ export function toImageDto(row: ImageRow, tags: ImageTagRow[]): Image {
       preview: `/t/${row.sha256}/preview`,
       original: `/api/v1/images/${row.id}/original`,
     },
-    tags: tags
-      .filter((t) => t.imageId === row.id)
-      .map(
-        (t): ImageTag => ({
-          label: t.label,
-          score: t.score,
-          model: { id: t.modelId, version: t.modelVersion },
-        }),
-      ),
+    tags: results.tags.map(
+      (t): ImageTag => ({
+        label: t.label,
+        score: t.score,
+        model: { id: t.modelId, version: t.modelVersion },
+      }),
+    ),
+    faces: results.faces.map(
+      (f): ImageFace => ({
+        id: f.id,
+        box: { x: f.x, y: f.y, width: f.width, height: f.height },
+        landmarks: f.landmarks,
+        score: f.score,
+        model: { id: f.modelId, version: f.modelVersion },
+        detector: { id: f.detectorId, version: f.detectorVersion },
+      }),
+    ),
+    text: results.text.map(
+      (l): ImageTextLine => ({ text: l.text, confidence: l.confidence, polygon: l.polygon }),
+    ),
   };
 }

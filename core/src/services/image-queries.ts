@@ -10,13 +10,18 @@ import type { ImageRepository } from '../db/image-repository.ts';
 import type { ImageFilters, ImageSearchRepository, SearchPosition } from '../db/image-search.ts';
 import type { ImageRow } from '../db/schema.ts';
 import { toImageDto } from './image-dto.ts';
+import type { ActiveResults } from './results/active-results.ts';
 
-/** Reading images: one image with its tags, and filtered, sorted, keyset-paged lists. */
+/**
+ * Reading images: one image with its results (tags, faces, text of the active model
+ * versions), and filtered, sorted, keyset-paged lists.
+ */
 export class ImageQueryService {
   constructor(
     private readonly images: ImageRepository,
     private readonly searches: ImageSearchRepository,
     private readonly albums: Pick<AlbumRepository, 'exists'>,
+    private readonly results: Pick<ActiveResults, 'ofImages'>,
   ) {}
 
   async get(id: string): Promise<Image> {
@@ -25,16 +30,16 @@ export class ImageQueryService {
     return (await this.dtos([row]))[0] as Image;
   }
 
-  /** The API view of an image row; a just-created image has no tags yet, so none are read. */
+  /** The API view of an image row; a just-created image has no results yet, so none are read. */
   async dto(row: ImageRow, options: { justCreated?: boolean } = {}): Promise<Image> {
-    if (options.justCreated) return toImageDto(row, []);
+    if (options.justCreated) return toImageDto(row);
     return (await this.dtos([row]))[0] as Image;
   }
 
-  /** The API views of rows, in their order, with their tags read in one query. */
+  /** The API views of rows, in their order, with a page's results read in one query per kind. */
   async dtos(rows: ImageRow[]): Promise<Image[]> {
-    const tags = await this.images.tagsOf(rows.map((r) => r.id));
-    return rows.map((row) => toImageDto(row, tags));
+    const results = await this.results.ofImages(rows.map((r) => r.id));
+    return rows.map((row) => toImageDto(row, results.get(row.id)));
   }
 
   async list(query: ListImagesQuery): Promise<ImageList> {

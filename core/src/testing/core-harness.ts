@@ -7,6 +7,8 @@ import { createBlobStore } from '@aex/shared/ports/blob-store/create';
 import { createEventBus } from '@aex/shared/ports/event-bus/create';
 import type { Consumer, EventBus } from '@aex/shared/ports/event-bus/event-bus';
 import { silentLogger } from '@aex/shared/ports/log';
+import { createRpc } from '@aex/shared/ports/rpc/create';
+import type { Rpc } from '@aex/shared/ports/rpc/rpc';
 import { deleteTestStream } from '@aex/shared/testing/nats-streams';
 import { startS3rver } from '@aex/shared/testing/s3rver';
 import {
@@ -37,6 +39,8 @@ export interface CoreHarness {
   core: RunningCore;
   bus: EventBus;
   blobs: BlobStore;
+  /** The request/reply port core asks workers through (NATS on `servers`, in-process else). */
+  rpc: Rpc;
   dataDir: string;
   request(path: string, init?: RequestInit): Promise<Response>;
   /** Every blob key in the store. */
@@ -87,12 +91,14 @@ export async function startCoreHarness(
     log,
     subjectPrefix: config.NATS_SUBJECT_PREFIX,
   });
-  const core = await startCore(config, { log, bus, blobs });
+  const rpc = await createRpc(config, { log, subjectPrefix: config.NATS_SUBJECT_PREFIX });
+  const core = await startCore(config, { log, bus, blobs, rpc });
   let probe: Consumer | undefined;
   return {
     core,
     bus,
     blobs,
+    rpc,
     dataDir,
     request: async (path, init) => core.fetch(new Request(`http://aex.test${path}`, init)),
     async blobKeys() {
@@ -110,6 +116,7 @@ export async function startCoreHarness(
     async stop() {
       await probe?.close();
       await core.stop();
+      await rpc.close();
       await bus.close();
       await blobs.close();
       for (const cleanup of cleanups.reverse()) await cleanup();

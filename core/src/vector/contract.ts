@@ -244,7 +244,13 @@ export function vectorIndexContract(
         { ...s, dimension: 4 },
         { ...s, metric: 'ip' as const },
       ]) {
-        await expect(index.collection(bad)).rejects.toBeInstanceOf(VectorIndexError);
+        // Settled by hand, not with expect(...).rejects: under Bun 1.4 a gRPC reply awaited
+        // through .rejects never arrives (oven-sh/bun#39796), which wedges the Milvus run.
+        const error = await index.collection(bad).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(VectorIndexError);
       }
       expect(await first.count()).toBe(1);
     });
@@ -296,7 +302,11 @@ export function vectorIndexContract(
       await index.dropCollection(s1.model);
       await index.dropCollection(s1.model);
       expect(await mine()).toEqual([{ name: c2.name, spec: s2, count: 0 }]);
-      await expect(c1.count()).rejects.toBeInstanceOf(VectorIndexError);
+      const error = await c1.count().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(VectorIndexError);
       const fresh = await index.collection({ ...s1, dimension: 5 });
       expect(await fresh.count()).toBe(0);
       await index.dropCollection(s1.model);
