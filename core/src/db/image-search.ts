@@ -13,7 +13,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Db } from './database.ts';
-import { albumImages, type ImageRow, images, imageTags } from './schema.ts';
+import { albumImages, type ImageRow, images, imageTags, taskModels } from './schema.ts';
 
 /** The orders a list can come in: `-` is descending; `album` is an album's own order. */
 export type ImageSearchSort = '-takenAt' | 'takenAt' | '-createdAt' | 'createdAt' | 'album';
@@ -191,12 +191,18 @@ function filterConditions(f: ImageFilters, sort: ImageSearchSort): SQL[] {
 }
 
 /**
- * A keyword, compared case-insensitively (people type "Paris" and "paris"), or a label of any
- * model. The exact-case `@>` comes first as a cheap short cut; the labels come from one
- * hashed subquery on image_tags, evaluated once, rather than a probe per row.
+ * A keyword, compared case-insensitively (people type "Paris" and "paris"), or a label of the
+ * tags model version that serves (task_models): while a new version is computed beside it,
+ * its labels must not leak into filters any more than into the image's tags. The exact-case
+ * `@>` comes first as a cheap short cut; the labels come from one hashed subquery on
+ * image_tags, evaluated once, rather than a probe per row.
  */
 function tagCondition(tag: string): SQL {
   // aex_lower_keywords (migration 0003) matches the GIN expression index on keywords.
   return sql`(aex_lower_keywords(${images.keywords}) @> array[lower(${tag})]::text[]
-    or ${images.id} in (select ${imageTags.imageId} from ${imageTags} where lower(${imageTags.label}) = lower(${tag})))`;
+    or ${images.id} in (select ${imageTags.imageId} from ${imageTags}
+      join ${taskModels} on ${taskModels.task} = 'tags'
+        and ${taskModels.modelId} = ${imageTags.modelId}
+        and ${taskModels.modelVersion} = ${imageTags.modelVersion}
+      where lower(${imageTags.label}) = lower(${tag})))`;
 }

@@ -170,6 +170,28 @@ for (const set of ADAPTER_SETS) {
         expect((await get(a)).text).toHaveLength(2);
       });
 
+      test('the tag filter matches labels of the serving tags version only', async () => {
+        const c = ids[2] as string;
+        const tags1 = { id: 'classify-mobilenetv2', version: '12-int8' };
+        const tags2 = { id: 'classify-mobilenetv2', version: '13' };
+        const tagged = async (label: string) =>
+          ImageList.parse(
+            await (await h.request(`/api/v1/images?tag=${encodeURIComponent(label)}`)).json(),
+          ).items.map((i) => i.id);
+        await resultPublisher(h).tags(c, tags2, ['zebra']);
+        expect(await eventually(async () => (await coverage('tags', '13')) === 1)).toBe(true);
+        expect(await tagged('zebra')).toEqual([]);
+        const activate = (model: typeof tags1) =>
+          h.request(
+            '/api/v1/admin/models/activate',
+            json('POST', { task: 'tags', model, force: true }),
+          );
+        expect((await activate(tags2)).status).toBe(200);
+        expect(await tagged('Zebra')).toEqual([c]);
+        expect((await activate(tags1)).status).toBe(200);
+        expect(await tagged('zebra')).toEqual([]);
+      });
+
       test('reindex queues exactly the images lacking the version, in batches, through the outbox', async () => {
         const [a, b, c] = ids as [string, string, string];
         const publish = resultPublisher(h);

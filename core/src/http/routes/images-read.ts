@@ -26,7 +26,7 @@ export const listImagesRoute = createRoute({
 export const getImageRoute = createRoute({
   method: 'get',
   path: '/api/v1/images/{id}',
-  summary: 'One image with its tags',
+  summary: 'One image with its tags, faces and recognised text',
   request: { params: ImageIdParam },
   responses: {
     200: { description: 'The image', content: { 'application/json': { schema: Image } } },
