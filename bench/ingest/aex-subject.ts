@@ -2,6 +2,7 @@ import { link, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { REPO_ROOT } from '@aex/shared/testing/processes';
+import { createApiKey } from '../lib/aex-api-key.ts';
 import { startAex } from '../lib/aex-server.ts';
 import type { Subject } from '../lib/alternate.ts';
 import type { CleanupStack } from '../lib/cleanup.ts';
@@ -41,6 +42,8 @@ export async function startAexSubject(options: {
   });
   options.cleanup.add('aex serve', () => server.stop());
   const startupSeconds = (performance.now() - started) / 1000;
+  // Uploads need an editor: one key for the run, for the HTTP uploads and `aex import` alike.
+  const apiKey = await createApiKey(server, 'editor', 'ingest benchmark');
   const memory = sampleMemory(server.pid);
   options.cleanup.add('memory sampler', () => memory.stop());
   // Ingestion's peak is the figure of interest; start-up's is reported apart. Where the
@@ -54,7 +57,7 @@ export async function startAexSubject(options: {
       res = await fetch(`${server.baseUrl}/api/v1/images`, {
         method: 'POST',
         body: Bun.file(f.path), // streamed from the file, never read whole here
-        headers: { 'content-type': 'image/jpeg' },
+        headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${apiKey}` },
       });
     } catch (err) {
       throw new Error(`upload of ${f.path} failed: ${(err as Error).message}\n${server.tail()}`);
@@ -89,7 +92,12 @@ export async function startAexSubject(options: {
         '--concurrency',
         String(concurrency),
       ],
-      { cwd: REPO_ROOT, stdout: 'pipe', stderr: 'pipe' },
+      {
+        cwd: REPO_ROOT,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: { ...process.env, AEX_API_KEY: apiKey, AEX_TOKEN: '' },
+      },
     );
     const [out, err, code] = await Promise.all([
       new Response(proc.stdout).text(),

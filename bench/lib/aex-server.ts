@@ -4,6 +4,12 @@ import { freePort, REPO_ROOT } from '@aex/shared/testing/processes';
 // with them set, `aex serve all` would measure a remote Postgres/NATS/S3 instead.
 const REMOTE_BACKENDS = ['DATABASE_URL', 'NATS_URL', 'S3_BUCKET', 'S3_ENDPOINT', 'MILVUS_ADDRESS'];
 
+/** The first admin of every AEX a benchmark starts (AEX_ADMIN_EMAIL / AEX_ADMIN_PASSWORD). */
+export const BENCH_ADMIN = Object.freeze({
+  email: 'bench-admin@aex.test',
+  password: 'bench-admin-password',
+});
+
 export interface AexServer {
   pid: number;
   baseUrl: string;
@@ -28,7 +34,14 @@ export async function startAex(options: {
   for (const name of REMOTE_BACKENDS) delete env[name];
   const proc = Bun.spawn([process.execPath, 'core/bin/aex.ts', 'serve', options.role ?? 'all'], {
     cwd: REPO_ROOT,
-    env: { ...env, AEX_HOST: '127.0.0.1', PORT: String(port), ...options.env },
+    env: {
+      ...env,
+      AEX_HOST: '127.0.0.1',
+      PORT: String(port),
+      AEX_ADMIN_EMAIL: BENCH_ADMIN.email,
+      AEX_ADMIN_PASSWORD: BENCH_ADMIN.password,
+      ...options.env,
+    },
     stdout: 'pipe',
     stderr: 'pipe',
   });
