@@ -5,14 +5,32 @@ import { join } from 'node:path';
 import { Problem } from '@aex/shared';
 import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
 import { createDiskBlobStore } from '@aex/shared/ports/blob-store/disk';
+import { createTokenVerifier } from '@aex/shared/ports/identity/token-verifier';
 import { silentLogger } from '@aex/shared/ports/log';
 import sharp from 'sharp';
 import { createEdgeApp } from './app.ts';
+import type { EdgeSecurity } from './edge-security.ts';
 import { httpUpstream } from './routes/api-proxy.ts';
 import { ThumbnailCache } from './thumbnails/thumbnail-cache.ts';
 
 const SHA = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
+
+/** Public images (core's `by-sha` answers 200); access control itself is tested in thumbnail-access.test.ts. */
+const PUBLIC_SHAS = new Set([SHA, OTHER]);
+const BY_SHA = '/api/v1/public/images/by-sha/';
+
+const security: EdgeSecurity = {
+  tokens: createTokenVerifier({
+    issuer: 'https://issuer.test',
+    audience: 'aex',
+    keys: async () => ({ keys: [] }),
+  }),
+  urlSigningKey: crypto.getRandomValues(new Uint8Array(32)),
+  rateLimit: null,
+  trustProxy: false,
+  corsOrigins: [],
+};
 
 /** A blob store that counts origin reads, to see the cache and single-flight at work. */
 function counted(store: BlobStore): { store: BlobStore; gets: () => number } {
@@ -53,6 +71,12 @@ describe('edge', () => {
     upstream = Bun.serve({
       port: 0,
       async fetch(request) {
+        const path = new URL(request.url).pathname;
+        if (path.startsWith(BY_SHA)) {
+          return new Response(null, {
+            status: PUBLIC_SHAS.has(path.slice(BY_SHA.length)) ? 200 : 404,
+          });
+        }
         seen.push(request);
         const body = request.body ? await request.arrayBuffer() : new ArrayBuffer(0);
         return Response.json(
@@ -72,6 +96,7 @@ describe('edge', () => {
         maxBytes: 1024 ** 2,
       }),
       upstream: httpUpstream(`http://127.0.0.1:${upstream.port}`),
+      security,
     });
   });
   afterAll(async () => {
@@ -160,11 +185,45 @@ describe('edge', () => {
     expect(forwarded?.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
 
+  test('core gets the client address the edge settled on, never a forged X-Forwarded-For', async () => {
+    // A core stand-in that answers with the X-Forwarded-For it received.
+    const echo = Bun.serve({
+      port: 0,
+      fetch: (r) => Response.json({ xff: r.headers.get('x-forwarded-for') }),
+    });
+    const edgeFor = (trustProxy: boolean) =>
+      createEdgeApp({
+        log: silentLogger(),
+        cache: new ThumbnailCache({ dir: join(dir, 'cache3'), origin: blobs, maxBytes: 1024 ** 2 }),
+        upstream: httpUpstream(`http://127.0.0.1:${echo.port}`),
+        security: { ...security, trustProxy },
+      });
+    const forged = { 'x-forwarded-for': '203.0.113.9, 198.51.100.1' };
+    // The socket's peer, as Bun.serve passes it to the fetch handler.
+    const bun = { requestIP: () => ({ address: '192.0.2.44' }) };
+    const xff = async (app: ReturnType<typeof createEdgeApp>, env?: object) =>
+      (
+        (await (await app.request('/api/v1/ping', { headers: forged }, env)).json()) as {
+          xff: string | null;
+        }
+      ).xff;
+    try {
+      expect(await xff(edgeFor(false), bun)).toBe('192.0.2.44');
+      // No peer known (in-process): the forged header is dropped rather than passed on.
+      expect(await xff(edgeFor(false))).toBeNull();
+      // Behind a trusted proxy (AEX_TRUST_PROXY): the first entry, the client it saw.
+      expect(await xff(edgeFor(true), bun)).toBe('203.0.113.9');
+    } finally {
+      await echo.stop(true);
+    }
+  });
+
   test('a core that does not answer is a 503 problem with Retry-After', async () => {
     const dead = createEdgeApp({
       log: silentLogger(),
       cache: new ThumbnailCache({ dir: join(dir, 'cache2'), origin: blobs, maxBytes: 1024 ** 2 }),
       upstream: httpUpstream('http://127.0.0.1:9'),
+      security,
     });
     const res = await dead.request('/api/v1/images');
     expect(res.status).toBe(503);

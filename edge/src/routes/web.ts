@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { AexEnv } from '@aex/shared/http';
 import type { Hono } from 'hono';
-import { fileBody } from './file-response.ts';
+import { fileBody } from '../runtime/file-body.ts';
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -40,7 +40,7 @@ export function registerWeb(app: Hono<AexEnv>, deps: { dir: string }): void {
     }
     const ext = path.split('.').pop() ?? '';
     const html = ext === 'html';
-    return new Response(fileBody(path), {
+    return new Response(await fileBody(path), {
       headers: {
         'content-type': TYPES[ext] ?? 'application/octet-stream',
         'content-length': String(info.size),
