@@ -58,11 +58,28 @@ describe('aex command', () => {
     const { stderr, code } = await aex(['serve', 'core'], {
       DATABASE_URL: 'postgres://aex:secret@127.0.0.1:9/aex',
       AEX_DATA_DIR: `/tmp/aex-cli-${Date.now()}`,
+      AEX_URL_SIGNING_KEY: '11'.repeat(32),
     });
     expect(code).toBe(1);
     expect(stderr).toContain('not reachable');
     expect(stderr).toContain('unset it to use the embedded PGlite store');
     expect(stderr).not.toContain('secret');
+  });
+
+  test('core or edge alone without a URL signing key: told to set the same one on both', async () => {
+    for (const role of ['core', 'edge']) {
+      const { stderr, code } = await aex(['serve', role], {
+        AEX_DATA_DIR: `/tmp/aex-cli-nokey-${Date.now()}`,
+      });
+      expect({ role, code }).toEqual({ role, code: 2 });
+      expect(stderr).toContain(
+        'AEX_URL_SIGNING_KEY: must be set when core and edge run as separate processes',
+      );
+      expect(stderr).toContain('openssl rand -hex 32');
+    }
+    const short = await aex(['serve', 'edge'], { AEX_URL_SIGNING_KEY: 'abcd' });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('AEX_URL_SIGNING_KEY: must hold at least 32 bytes');
   });
 
   test('usage, help and unknown commands', async () => {

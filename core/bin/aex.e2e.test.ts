@@ -36,6 +36,27 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
+/** The first admin of every AEX started here (AEX_ADMIN_EMAIL / AEX_ADMIN_PASSWORD). */
+const ADMIN = { AEX_ADMIN_EMAIL: 'e2e-admin@aex.test', AEX_ADMIN_PASSWORD: 'e2e-admin-password' };
+const sessions = new Map<string, Promise<string>>();
+
+/** The admin's Authorization header for the AEX at `base`: logged in once, through the edge. */
+async function auth(base: string): Promise<Record<string, string>> {
+  let token = sessions.get(base);
+  if (!token) {
+    token = fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.AEX_ADMIN_EMAIL, password: ADMIN.AEX_ADMIN_PASSWORD }),
+    }).then(async (res) => {
+      if (res.status !== 200) throw new Error(`login answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { accessToken: string }).accessToken;
+    });
+    sessions.set(base, token);
+  }
+  return { authorization: `Bearer ${await token}` };
+}
+
 function started(p: AexProcess): AexProcess {
   cleanups.push(() => p.stop('SIGKILL'));
   return p;
@@ -45,7 +66,11 @@ async function upload(
   base: string,
   file = CAT,
 ): Promise<{ status: number; body: UploadResult; requestId: string | null }> {
-  const res = await fetch(`${base}/api/v1/images`, { method: 'POST', body: await readFile(file) });
+  const res = await fetch(`${base}/api/v1/images`, {
+    method: 'POST',
+    headers: await auth(base),
+    body: await readFile(file),
+  });
   return {
     status: res.status,
     body: UploadResult.parse(await res.json()),
@@ -62,7 +87,8 @@ async function waitForTag(
   const deadline = Date.now() + timeoutMs;
   let image: Image | undefined;
   while (Date.now() < deadline) {
-    image = Image.parse(await (await fetch(`${base}/api/v1/images/${id}`)).json());
+    const res = await fetch(`${base}/api/v1/images/${id}`, { headers: await auth(base) });
+    image = Image.parse(await res.json());
     if (image.tags.some((t) => t.label === label)) return image;
     await Bun.sleep(200);
   }
@@ -85,7 +111,12 @@ async function walkingSkeleton(base: string): Promise<string> {
   const thumb = await fetch(`${base}${image.urls.thumb}`);
   expect(thumb.status).toBe(200);
   expect(thumb.headers.get('content-type')).toBe('image/webp');
-  expect(thumb.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+  // A new image is internal: its DTO carries a signed URL, which the edge serves privately.
+  expect(image.urls.thumb).toMatch(/\?exp=\d+&sig=/);
+  expect(thumb.headers.get('cache-control')).toMatch(/^private, max-age=\d+$/);
+  // Without the signature it is not found: internal images never reach an anonymous client.
+  const unsigned = await fetch(`${base}${image.urls.thumb.split('?')[0]}`);
+  expect(unsigned.status).toBe(404);
   const etag = thumb.headers.get('etag') ?? '';
   expect((await thumb.arrayBuffer()).byteLength).toBeGreaterThan(100);
   const again = await fetch(`${base}${image.urls.thumb}`, { headers: { 'if-none-match': etag } });
@@ -109,7 +140,7 @@ describe.skipIf(!modelsPresent)(
       const dataDir = await tempDir();
       const port = await freePort();
       const aex = started(
-        spawnAex(['serve', 'all'], { AEX_DATA_DIR: dataDir, PORT: String(port) }),
+        spawnAex(['serve', 'all'], { ...ADMIN, AEX_DATA_DIR: dataDir, PORT: String(port) }),
       );
       const base = `http://127.0.0.1:${port}`;
       await aex.waitHealthy(`${base}/healthz`);
@@ -125,13 +156,17 @@ describe.skipIf(!modelsPresent)(
       const dataDir = await tempDir();
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      const env = { AEX_DATA_DIR: dataDir, PORT: String(port) };
+      const env = { ...ADMIN, AEX_DATA_DIR: dataDir, PORT: String(port) };
       const first = started(spawnAex(['serve', 'all'], { ...env, AEX_WORKER_TASKS: 'none' }));
       await first.waitHealthy(`${base}/healthz`);
       const { body } = await upload(base);
       await Bun.sleep(500);
       expect(
-        Image.parse(await (await fetch(`${base}/api/v1/images/${body.image.id}`)).json()).tags,
+        Image.parse(
+          await (
+            await fetch(`${base}/api/v1/images/${body.image.id}`, { headers: await auth(base) })
+          ).json(),
+        ).tags,
       ).toEqual([]);
       await first.stop('SIGKILL');
 
@@ -167,6 +202,7 @@ describe.skipIf(!serversUp)(
         await freePort(),
       ];
       const env = {
+        ...ADMIN,
         AEX_DATA_DIR: await tempDir(),
         DATABASE_URL: db.url ?? '',
         NATS_URL: TEST_NATS_URL,
@@ -180,6 +216,8 @@ describe.skipIf(!serversUp)(
         CORE_PORT: String(corePort),
         CORE_URL: `http://127.0.0.1:${corePort}`,
         WORKER_PORT: String(workerPort),
+        // Separate core and edge share the key of signed thumbnail URLs, as in production.
+        AEX_URL_SIGNING_KEY: '7e'.repeat(32),
       };
       const core = started(spawnAex(['serve', 'core'], env));
       const edge = started(spawnAex(['serve', 'edge'], env));
@@ -207,6 +245,7 @@ describe('end to end: oversize uploads through the real server', () => {
     const port = await freePort();
     const aex = started(
       spawnAex(['serve', 'all'], {
+        ...ADMIN,
         AEX_DATA_DIR: await tempDir(),
         PORT: String(port),
         AEX_MAX_UPLOAD_BYTES: '64k',
@@ -216,9 +255,11 @@ describe('end to end: oversize uploads through the real server', () => {
     const base = `http://127.0.0.1:${port}`;
     await aex.waitHealthy(`${base}/healthz`);
     const big = new Uint8Array(1024 * 1024).fill(1);
-    const declared = await fetch(`${base}/api/v1/images`, { method: 'POST', body: big });
+    const headers = await auth(base);
+    const declared = await fetch(`${base}/api/v1/images`, { method: 'POST', headers, body: big });
     const streamed = await fetch(`${base}/api/v1/images`, {
       method: 'POST',
+      headers,
       body: new Blob([big]).stream(),
       duplex: 'half',
     } as RequestInit);
@@ -230,10 +271,15 @@ describe('end to end: oversize uploads through the real server', () => {
     // Another route's body is capped too, with the same kind of answer.
     const json = await fetch(`${base}/api/v1/images/01a20f27-a5e9-71fd-8ce1-04888aa28a6d`, {
       method: 'PATCH',
+      headers,
       body: new Uint8Array(2 * 1024 * 1024),
     });
     expect(json.status).toBe(413);
     expect(json.headers.get('content-type')).toBe('application/problem+json');
+    // Without a credential the upload is refused before a byte of it is read.
+    const anonymous = await fetch(`${base}/api/v1/images`, { method: 'POST', body: big });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="aex"');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await aex.stop('SIGTERM')).toBe(0);
   }, 60_000);

@@ -4,6 +4,7 @@ import type { ModelEntry } from '@aex/gpu-nodes';
 import { AexError, type InferenceTaskName, type ModelRef } from '@aex/shared';
 import { silentLogger } from '@aex/shared/ports/log';
 import type { Coverage } from '../src/services/results/model-admin.ts';
+import { refusal } from './credentials.ts';
 
 /** What `aex reindex` does, against a running server's API or straight on the database. */
 export interface ReindexBackend {
@@ -61,20 +62,23 @@ export async function resolveModel(task: InferenceTaskName, spec?: string): Prom
 /** The API of a running AEX when `server` is given, else the database of the environment. */
 export async function selectBackend(options: {
   server?: string;
+  /** The credential (`authorization`) for the server's admin API. */
+  headers?: Record<string, string>;
   env: Record<string, string | undefined>;
   activate?: boolean;
 }): Promise<ReindexBackend> {
-  if (options.server) return apiBackend(options.server.replace(/\/+$/, ''));
+  if (options.server) return apiBackend(options.server.replace(/\/+$/, ''), options.headers ?? {});
   return databaseBackend(options.env, options.activate === true);
 }
 
-function apiBackend(server: string): ReindexBackend {
+function apiBackend(server: string, credential: Record<string, string>): ReindexBackend {
   async function call(method: string, path: string, body?: unknown): Promise<Response> {
     let res: Response;
     try {
       res = await fetch(`${server}${path}`, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers:
+          body === undefined ? credential : { ...credential, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -85,6 +89,8 @@ function apiBackend(server: string): ReindexBackend {
   async function json<T>(res: Response, what: string): Promise<T> {
     if (res.ok) return (await res.json()) as T;
     const problem = (await res.json().catch(() => null)) as { detail?: string } | null;
+    const refused = refusal(res.status, server, 'admin', problem?.detail);
+    if (refused) throw refused;
     throw new Error(`${what} failed (${res.status}): ${problem?.detail ?? res.statusText}`);
   }
   return {
@@ -106,6 +112,7 @@ function apiBackend(server: string): ReindexBackend {
     async activate(task, model) {
       const res = await call('POST', '/api/v1/admin/models/activate', { task, model });
       if (res.status === 409) return false;
+      // 401 and 403 are thrown by json() with what to pass.
       await json(res, 'activating');
       return true;
     },

@@ -43,9 +43,12 @@ describe('aex reindex against a running AEX (--server)', () => {
   let url: string;
   let img: string[];
   let probe: Consumer;
+  /** An admin's API key: the admin API wants one. */
+  let apiKey: string;
   const v = (version: string) => ({ id: 'classify-test', version });
   beforeAll(async () => {
     h = await startCoreHarness('embedded');
+    apiKey = await h.credentials.apiKey('admin');
     server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (r) => h.core.fetch(r) });
     url = `http://127.0.0.1:${server.port}`;
     probe = await h.bus.consumer({
@@ -94,6 +97,8 @@ describe('aex reindex against a running AEX (--server)', () => {
       'classify-test@2',
       '--server',
       url,
+      '--api-key',
+      apiKey,
       '--batch',
       '1',
     ]);
@@ -112,6 +117,8 @@ describe('aex reindex against a running AEX (--server)', () => {
       'classify-test@1',
       '--server',
       `${url}/`,
+      '--api-key',
+      apiKey,
       '--json',
     ]);
     expect(json.code).toBe(0);
@@ -163,6 +170,8 @@ describe('aex reindex against a running AEX (--server)', () => {
         'classify-test@3',
         '--server',
         url,
+        '--api-key',
+        apiKey,
         '--activate',
       ]);
       expect(run).toMatchObject({
@@ -211,6 +220,31 @@ describe('aex reindex against a running AEX (--server)', () => {
     ]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('does not answer');
+  });
+
+  test('without a credential, or with a weak one, it says to pass an admin API key', async () => {
+    const args = ['--task', 'tags', '--model', 'classify-test@1', '--server', url];
+    const none = await reindex(args);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no valid credential');
+    expect(none.stderr).toContain('--api-key');
+    const reader = await reindex(args, { AEX_API_KEY: await h.credentials.apiKey('reader') });
+    expect(reader.code).toBe(1);
+    expect(reader.stderr).toContain('needs the admin role');
+    const revoked = await reindex([...args, '--api-key', `aex_${'0'.repeat(20)}_nosuchsecret`]);
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toContain('no valid credential');
+    // An admin's access token works as well as a key.
+    const token = await reindex([...args, '--token', await h.credentials.token('admin')]);
+    expect(token.code).toBe(0);
+  });
+
+  test('a credential given wrongly is a usage error', async () => {
+    const args = ['--task', 'tags', '--model', 'x@1', '--server', url];
+    const notAKey = await reindex([...args, '--api-key', 'password123']);
+    expect(notAKey).toMatchObject({ code: 2, stderr: expect.stringContaining('aex_') });
+    const both = await reindex([...args, '--api-key', apiKey, '--token', 'abc.def.ghi']);
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('not both') });
   });
 
   test('the embedded store a server holds is not opened a second time', async () => {

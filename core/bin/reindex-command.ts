@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InferenceTaskName, type ModelRef } from '@aex/shared';
 import { Progress } from '@aex/shared/cli/progress';
+import { CredentialUsageError, credentialHeaders } from './credentials.ts';
 import { type ReindexBackend, resolveModel, selectBackend } from './reindex-backends.ts';
 
 export const REINDEX_USAGE = `Usage: aex reindex --task <tags|clip|faces|ocr> [options]
@@ -17,6 +18,8 @@ Options:
   --server URL       ask a running AEX (POST /api/v1/admin/reindex); default: open the
                      database of the environment (DATABASE_URL, or the embedded store in
                      $AEX_DATA_DIR, which a running \`aex serve\` holds: use --server then)
+  --api-key KEY      with --server: an API key of role admin (default: $AEX_API_KEY)
+  --token TOKEN      with --server: or an admin's access token (default: $AEX_TOKEN)
   --batch N          images per batch (default 1000, at most 5000)
   --json             print the summary as JSON on stdout`;
 
@@ -63,10 +66,19 @@ export async function runReindex(argv: string[], io: ReindexIo = processIo): Pro
     io.stderr.write(`aex reindex: ${(err as Error).message}\n`);
     return 2;
   }
+  let headers: Record<string, string>;
+  try {
+    headers = credentialHeaders({ apiKey: values['api-key'], token: values.token }, io.env);
+  } catch (err) {
+    if (!(err instanceof CredentialUsageError)) throw err;
+    io.stderr.write(`aex reindex: ${err.message}\n\n${REINDEX_USAGE}\n`);
+    return 2;
+  }
   let backend: ReindexBackend;
   try {
     backend = await selectBackend({
       server: values.server,
+      headers,
       env: io.env,
       activate: values.activate,
     });
@@ -165,6 +177,8 @@ function parse(argv: string[]) {
       model: { type: 'string' },
       activate: { type: 'boolean' },
       server: { type: 'string' },
+      'api-key': { type: 'string' },
+      token: { type: 'string' },
       batch: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

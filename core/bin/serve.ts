@@ -5,6 +5,7 @@ import { createBlobStore } from '@aex/shared/ports/blob-store/create';
 import { createEventBus } from '@aex/shared/ports/event-bus/create';
 import { createLogger, type Logger } from '@aex/shared/ports/log';
 import { createRpc } from '@aex/shared/ports/rpc/create';
+import { resolveUrlSigningKey } from '@aex/shared/ports/secrets/url-signing-key';
 import type { CoreConfig } from '../src/mod.ts';
 
 export type Role = 'all' | 'core' | 'edge' | 'worker';
@@ -65,6 +66,16 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
   const base = (configs.core ?? configs.edge ?? configs.worker) as CoreConfig &
     EdgeConfig &
     WorkerConfig;
+  // Core signs internal thumbnail URLs and the edge checks them, with one shared key. The
+  // all-in-one process is both, so it may make one; core or edge alone must be given it.
+  const urlSigningKey =
+    role === 'worker'
+      ? undefined
+      : await resolveUrlSigningKey({
+          configured: configs.core?.AEX_URL_SIGNING_KEY ?? configs.edge?.AEX_URL_SIGNING_KEY,
+          dataDir: base.AEX_DATA_DIR,
+          whenMissing: role === 'all' ? 'generate' : 'existing',
+        });
   // All-in-one: each service's child logger names it, so the root names none (no duplicate keys).
   const log = createLogger(role === 'all' ? undefined : role, base.LOG_LEVEL);
   const stops: Array<() => Promise<void>> = [];
@@ -101,6 +112,7 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         bus,
         blobs,
         rpc,
+        urlSigningKey,
       });
       stops.push(() => core.stop());
       coreFetch = core.fetch;
@@ -129,7 +141,15 @@ export async function serve(role: Role, env: Record<string, string | undefined>)
         log: child(log, role, 'edge'),
         blobs,
         upstream: coreFetch,
+        urlSigningKey,
       });
+      stops.push(() => edge.close());
+      // All-in-one: the edge hears of deletes on the bus it shares with core.
+      if (role === 'all' && bus) {
+        const { runEdgePurgeConsumer } = await import('@aex/edge');
+        const purger = await runEdgePurgeConsumer(bus, edge, child(log, role, 'edge'));
+        stops.push(() => purger.stop());
+      }
       stops.push(listen(child(log, role, 'edge'), 'edge', configs.edge.PORT, edge.fetch));
     }
   } catch (err) {

@@ -1,25 +1,19 @@
 import { availableParallelism } from 'node:os';
 import {
   BlobStoreEnv,
+  Email,
   EventBusEnv,
   envBytes,
+  envDuration,
   envLogLevel,
   envPort,
   envUrl,
+  envUrlSigningKey,
+  IdentityEnv,
+  MIN_PASSWORD_LENGTH,
   parseEnv,
 } from '@aex/shared';
 import { z } from 'zod';
-
-/** A duration: milliseconds, or a number with an `ms`, `s`, `m`, `h` or `d` suffix (`24h`). */
-const envDuration = z.string().transform((v, ctx) => {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(v);
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 30s, 15m, 24h or 7d' });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] ?? 'ms'] ?? 1;
-  return Math.round(Number(m[1]) * unit);
-});
 
 /** Core's environment. Defaults give the embedded mode: nothing to run but AEX. */
 export const CoreEnv = z.object({
@@ -46,6 +40,24 @@ export const CoreEnv = z.object({
   AEX_SEARCH_TIMEOUT: envDuration.pipe(z.number().positive().max(60_000)).default(3000),
   /** Search query embeddings kept in memory (least recently used go first). */
   AEX_SEARCH_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  /** The URL users reach AEX at: the built-in issuer's `iss` (without a trailing slash). */
+  AEX_PUBLIC_URL: envUrl(['http', 'https'])
+    .default('http://localhost:8080')
+    .transform((v) => v.replace(/\/+$/, '')),
+  /** The built-in issuer's first admin, created when there is no user yet. */
+  AEX_ADMIN_EMAIL: Email.optional(),
+  /** Its password; unset: one is generated and printed once. */
+  AEX_ADMIN_PASSWORD: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    .max(1024)
+    .optional(),
+  /**
+   * HMAC key of internal images' signed thumbnail URLs, shared with the edge. Unset: `aex serve`
+   * reads or makes `<AEX_DATA_DIR>/secrets/url-signing.key` (see `resolveUrlSigningKey`).
+   */
+  AEX_URL_SIGNING_KEY: envUrlSigningKey.optional(),
+  ...IdentityEnv.shape,
   ...BlobStoreEnv.shape,
   ...EventBusEnv.shape,
 });

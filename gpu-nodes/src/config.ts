@@ -1,6 +1,7 @@
 import {
   BlobStoreEnv,
   EventBusEnv,
+  envDuration,
   envLogLevel,
   envPort,
   InferenceTaskName,
@@ -12,18 +13,6 @@ import { type ExecutionProvider, parseExecutionProviders } from './inference/onn
 /** Tasks a worker can run; `AEX_WORKER_TASKS` picks some, `none` runs none. */
 export const WORKER_TASKS = InferenceTaskName.options;
 export type WorkerTask = InferenceTaskName;
-
-// core/src/config.ts has the same parser; services do not import each other's code.
-/** A duration: milliseconds, or a number with an `ms`, `s` or `m` suffix (`50ms`, `2s`). */
-const envDuration = z.string().transform((v, ctx) => {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: 'must be a duration like 50ms, 2s or 1m' });
-    return z.NEVER;
-  }
-  const unit = { ms: 1, s: 1e3, m: 60e3 }[m[2] ?? 'ms'] ?? 1;
-  return Math.round(Number(m[1]) * unit);
-});
 
 const tasks = z.string().transform((value, ctx) => {
   const names = value

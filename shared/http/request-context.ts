@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from '../ports/log.ts';
+import { ANONYMOUS } from '../src/auth/principal.ts';
 import { newId } from '../src/ids.ts';
 import type { AexEnv } from './context.ts';
 
@@ -46,6 +47,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     c.set('requestId', requestId);
     c.set('traceId', traceId);
     c.set('log', log);
+    c.set('principal', ANONYMOUS);
     await next();
     c.res.headers.set('x-request-id', requestId);
     const status = c.res.status;
@@ -54,6 +56,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
       method: c.req.method,
       path: c.req.path,
       status,
+      subject: c.get('principal').subject,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };
     if (status >= 500) log.error(line, 'request');

@@ -45,6 +45,21 @@ describe('parseEnv', () => {
     expect(problems.find((p) => p.startsWith('URL:'))).toContain('postgres');
     expect((error as Error).message).toContain('PORT');
   });
+
+  test("a secret's value is never echoed in the problem", () => {
+    const Secrets = z.object({ ADMIN_PASSWORD: z.string().min(12), API_TOKEN: z.string().min(9) });
+    let error: unknown;
+    try {
+      parseEnv(Secrets, { ADMIN_PASSWORD: 'hunter2', API_TOKEN: 'shorttok' });
+    } catch (err) {
+      error = err;
+    }
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems.find((p) => p.startsWith('ADMIN_PASSWORD:'))).toBeDefined();
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problems.join('\n')).not.toContain('shorttok');
+  });
 });
 
 describe('envBytes', () => {

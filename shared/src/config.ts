@@ -10,6 +10,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Variables whose values are secrets (passwords, tokens, keys). */
+const SECRET_NAME = /(PASSWORD|SECRET|TOKEN|_KEY)(_|$)/;
+
 /**
  * Parses environment variables with a zod object whose keys are the variable names.
  * Every problem is collected, so a user fixes them all in one go. Empty strings count as
@@ -30,6 +33,8 @@ export function parseEnv<S extends z.ZodObject>(
     result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(environment)';
       const given = typeof issue.path[0] === 'string' ? input[issue.path[0]] : undefined;
+      // A secret's value is never echoed: config errors land in terminals and log collectors.
+      if (given !== undefined && SECRET_NAME.test(name)) return `${name}: ${issue.message}`;
       return `${name}: ${issue.message}${given === undefined ? '' : ` (got ${JSON.stringify(given)})`}`;
     }),
   );
@@ -46,6 +51,17 @@ export const envBoolean = z.string().transform((v, ctx) => {
 
 /** A TCP port number. */
 export const envPort = z.coerce.number().int().min(0).max(65535);
+
+/** A duration in milliseconds: a bare number, or one with an `ms`, `s`, `m`, `h` or `d` suffix (`24h`). */
+export const envDuration = z.string().transform((v, ctx) => {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration like 500ms, 30s, 15m, 24h or 7d' });
+    return z.NEVER;
+  }
+  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] ?? 'ms'] ?? 1;
+  return Math.round(Number(m[1]) * unit);
+});
 
 /** A byte size: a number with an optional k/M/G suffix (powers of 1024), e.g. `200M`. */
 export const envBytes = z.string().transform((v, ctx) => {

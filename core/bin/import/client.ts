@@ -1,4 +1,5 @@
 import { BatchStatusResponse, type Problem, type SidecarMetadata, UploadResult } from '@aex/shared';
+import { CredentialRefusedError, refusal } from '../credentials.ts';
 
 /** An upload the server refused, or that could not be sent: the reason is for the summary. */
 export class UploadFailedError extends Error {
@@ -26,7 +27,12 @@ export class AexApiClient {
 
   constructor(
     server: string,
-    private readonly options: { retries?: number; retryDelayMs?: number } = {},
+    private readonly options: {
+      retries?: number;
+      retryDelayMs?: number;
+      /** The credential (`authorization`) sent with every request. */
+      headers?: Record<string, string>;
+    } = {},
   ) {
     this.base = server.replace(/\/+$/, '');
   }
@@ -36,7 +42,7 @@ export class AexApiClient {
     const res = await this.send(() =>
       fetch(`${this.base}/api/v1/images/batch-status`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...this.options.headers, 'content-type': 'application/json' },
         body: JSON.stringify({ sha256: sums }),
       }),
     );
@@ -49,6 +55,7 @@ export class AexApiClient {
   /** Uploads one file, streamed from disk. The Idempotency-Key makes a retried upload safe. */
   async upload(file: UploadFile): Promise<UploadResult> {
     const headers: Record<string, string> = {
+      ...this.options.headers,
       'content-type': 'application/octet-stream',
       'idempotency-key': `aex-import-${file.sha256}`,
       'x-aex-file-name': encodeURIComponent(file.name),
@@ -63,7 +70,10 @@ export class AexApiClient {
     return UploadResult.parse(await res.json());
   }
 
-  /** Sends with retries on network errors, 429 and 5xx; a 4xx is the file's fault and final. */
+  /**
+   * Sends with retries on network errors, 429 and 5xx; a 4xx is the file's fault and final,
+   * but for 401 and 403: the credential's, fatal to the whole import (CredentialRefusedError).
+   */
   private async send(request: () => Promise<Response>): Promise<Response> {
     const retries = this.options.retries ?? 3;
     for (let attempt = 0; ; attempt++) {
@@ -73,10 +83,13 @@ export class AexApiClient {
         if (res.ok) return res;
         const problem = (await res.json().catch(() => null)) as Partial<Problem> | null;
         const reason = problem?.detail ?? `HTTP ${res.status}`;
+        const refused = refusal(res.status, this.base, 'editor', problem?.detail);
+        if (refused) throw refused;
         failure = new UploadFailedError(reason, res.status === 429 || res.status >= 500);
         if (!failure.transient) throw failure;
       } catch (err) {
         if (err instanceof UploadFailedError && !err.transient) throw err;
+        if (err instanceof CredentialRefusedError) throw err;
         failure =
           err instanceof UploadFailedError
             ? err

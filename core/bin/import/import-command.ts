@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CredentialUsageError, credentialHeaders } from '../credentials.ts';
 import { FileFactsCache } from './file-facts.ts';
 import { formatSummary, importTree } from './importer.ts';
 
@@ -12,6 +13,8 @@ server already has is skipped without uploading.
 
 Options:
   --server URL       AEX server (default: $AEX_URL or http://localhost:8080)
+  --api-key KEY      an API key of role editor or admin (default: $AEX_API_KEY)
+  --token TOKEN      or an access token (default: $AEX_TOKEN)
   --concurrency N    uploads at once (default 4)
   --dry-run          find and compare, upload nothing
   --json             print the summary as JSON on stdout
@@ -48,9 +51,18 @@ export async function runImport(argv: string[]): Promise<number> {
     return 2;
   }
   const server = values.server ?? process.env.AEX_URL ?? 'http://localhost:8080';
+  let headers: Record<string, string>;
+  try {
+    headers = credentialHeaders({ apiKey: values['api-key'], token: values.token }, process.env);
+  } catch (err) {
+    if (!(err instanceof CredentialUsageError)) throw err;
+    console.error(`aex import: ${err.message}\n\n${IMPORT_USAGE}`);
+    return 2;
+  }
   const summary = await importTree({
     root,
     server,
+    headers,
     concurrency,
     dryRun: values['dry-run'],
     cache: values['no-cache'] ? await FileFactsCache.open(null) : undefined,
@@ -74,6 +86,8 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       server: { type: 'string' },
+      'api-key': { type: 'string' },
+      token: { type: 'string' },
       concurrency: { type: 'string' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },

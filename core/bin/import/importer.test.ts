@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { ImageList } from '@aex/shared';
 import { REPO_ROOT } from '@aex/shared/testing/processes';
 import { type CoreHarness, startCoreHarness } from '../../src/testing/core-harness.ts';
+import { CredentialRefusedError } from '../credentials.ts';
 import { FileFactsCache } from './file-facts.ts';
 import { importTree } from './importer.ts';
 
@@ -44,9 +45,13 @@ describe('aex import', () => {
   let server: ReturnType<typeof Bun.serve>;
   let root: string;
   let base: string;
+  /** An editor's API key: uploads need one. */
+  let editorKey: string;
+  const asEditor = () => ({ authorization: `Bearer ${editorKey}` });
 
   beforeAll(async () => {
     h = await startCoreHarness('embedded');
+    editorKey = await h.credentials.apiKey('editor');
     server = Bun.serve({ port: 0, fetch: (r) => h.core.fetch(r), maxRequestBodySize: 1024 ** 3 });
     base = `http://127.0.0.1:${server.port}`;
     root = await mkdtemp(join(tmpdir(), 'aex-import-'));
@@ -82,6 +87,7 @@ describe('aex import', () => {
     const summary = await importTree({
       root,
       server: base,
+      headers: asEditor(),
       concurrency: 3,
       progress: quiet,
       cache: await FileFactsCache.open(null),
@@ -109,6 +115,7 @@ describe('aex import', () => {
     const summary = await importTree({
       root,
       server: base,
+      headers: asEditor(),
       concurrency: 3,
       progress: quiet,
       cache: await FileFactsCache.open(null),
@@ -130,7 +137,12 @@ describe('aex import', () => {
         '--concurrency',
         '2',
       ],
-      { cwd: REPO_ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env } },
+      {
+        cwd: REPO_ROOT,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: { ...process.env, AEX_API_KEY: editorKey },
+      },
     );
     const [out, err, code] = await Promise.all([
       new Response(proc.stdout).text(),
@@ -146,5 +158,45 @@ describe('aex import', () => {
       stderr: 'pipe',
     });
     expect(await usage.exited).toBe(2);
+  });
+
+  test('without a credential, or with a reader key, nothing is uploaded and it says what to pass', async () => {
+    const run = async (headers: Record<string, string>) =>
+      importTree({
+        root,
+        server: base,
+        headers,
+        concurrency: 2,
+        progress: quiet,
+        cache: await FileFactsCache.open(null),
+      }).then(
+        () => null,
+        (err: Error) => err,
+      );
+    const none = await run({});
+    expect(none).toBeInstanceOf(CredentialRefusedError);
+    expect(none?.message).toContain('--api-key');
+    const reader = await run({
+      authorization: `Bearer ${await h.credentials.apiKey('reader')}`,
+    });
+    expect(reader?.message).toContain('needs the editor role');
+
+    const proc = Bun.spawn(
+      [process.execPath, 'core/bin/aex.ts', 'import', root, '--server', base],
+      {
+        cwd: REPO_ROOT,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        env: { ...process.env, AEX_API_KEY: '', AEX_TOKEN: '' },
+      },
+    );
+    const [err, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    expect(code).toBe(1);
+    expect(err).toContain('AEX_API_KEY');
+    const bad = Bun.spawn(
+      [process.execPath, 'core/bin/aex.ts', 'import', root, '--api-key', 'not-a-key'],
+      { cwd: REPO_ROOT, stderr: 'pipe' },
+    );
+    expect(await bad.exited).toBe(2);
   });
 });

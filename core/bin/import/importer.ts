@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { SidecarMetadata } from '@aex/shared';
 import { Progress } from '@aex/shared/cli/progress';
 import pLimit from 'p-limit';
+import { CredentialRefusedError } from '../credentials.ts';
 import { AexApiClient, UploadFailedError } from './client.ts';
 import { type FileFacts, FileFactsCache } from './file-facts.ts';
 import { type ScannedFile, scanTree } from './scan.ts';
@@ -10,6 +11,8 @@ import { readSidecar } from './sidecar.ts';
 export interface ImportOptions {
   root: string;
   server: string;
+  /** The credential sent with every request (`authorization`). */
+  headers?: Record<string, string>;
   /** Uploads at once. */
   concurrency: number;
   /** Read and compare with the server, upload nothing. */
@@ -49,7 +52,7 @@ const BATCH = 500;
  */
 export async function importTree(options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
-  const client = new AexApiClient(options.server);
+  const client = new AexApiClient(options.server, { headers: options.headers });
   const cache = options.cache ?? (await FileFactsCache.open());
   const stream = options.progress ?? process.stderr;
   const summary: ImportSummary = {
@@ -124,6 +127,7 @@ export async function importTree(options: ImportOptions): Promise<ImportSummary>
       }
     }
   } catch (err) {
+    if (err instanceof CredentialRefusedError) throw err;
     throw new UploadFailedError(
       `the server at ${options.server} did not answer: ${(err as Error).message}`,
       true,
@@ -138,10 +142,13 @@ export async function importTree(options: ImportOptions): Promise<ImportSummary>
       stream,
     });
     const uploads = pLimit(Math.max(1, options.concurrency));
+    let refused: CredentialRefusedError | undefined;
     await Promise.all(
       missing.map((c) =>
         uploads(async () => {
           try {
+            // A refused credential (revoked key, expired token) refuses every other file too.
+            if (refused) throw refused;
             const result = await client.upload({
               path: c.path,
               name: basename(c.path),
@@ -154,6 +161,7 @@ export async function importTree(options: ImportOptions): Promise<ImportSummary>
             summary.bytesUploaded += c.size;
           } catch (err) {
             summary.failed.push({ rel: c.rel, reason: (err as Error).message });
+            if (err instanceof CredentialRefusedError) refused ??= err;
           } finally {
             uploading.tick(1, c.size);
           }

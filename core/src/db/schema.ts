@@ -272,3 +272,8 @@ export const imageTextLines = pgTable(
   ],
 );
 export type ImageTextLineRow = typeof imageTextLines.$inferSelect;
+
+// Who changed what.
+export * from './audit-schema.ts';
+// The built-in issuer (users, signing keys, refresh tokens, API keys, login attempts).
+export * from './identity-schema.ts';

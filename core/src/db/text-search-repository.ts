@@ -1,7 +1,7 @@
 import type { ModelRef } from '@aex/shared';
 import { sql } from 'drizzle-orm';
 import type { Db } from './database.ts';
-import { imageTextLines } from './schema.ts';
+import { images, imageTextLines } from './schema.ts';
 
 /** An image whose recognised text matches, with its best line's rank. */
 export interface TextMatch {
@@ -19,7 +19,13 @@ export interface TextMatch {
 export class TextSearchRepository {
   constructor(private readonly db: Db) {}
 
-  async search(text: string, model: ModelRef, limit: number): Promise<TextMatch[]> {
+  /** `publicOnly`: only images whose visibility is public (public search). */
+  async search(
+    text: string,
+    model: ModelRef,
+    limit: number,
+    options: { publicOnly?: boolean } = {},
+  ): Promise<TextMatch[]> {
     // The expression must be written exactly as the index's for the planner to use it.
     const vector = sql`to_tsvector('simple', ${imageTextLines.text})`;
     const rows = await this.db
@@ -31,7 +37,8 @@ export class TextSearchRepository {
       .where(
         sql`${vector} @@ websearch_to_tsquery('simple', ${text})
           and ${imageTextLines.modelId} = ${model.id}
-          and ${imageTextLines.modelVersion} = ${model.version}`,
+          and ${imageTextLines.modelVersion} = ${model.version}
+          ${options.publicOnly ? sql`and exists (select 1 from ${images} where ${images.id} = ${imageTextLines.imageId} and ${images.visibility} = 'public')` : sql``}`,
       )
       .groupBy(imageTextLines.imageId)
       .orderBy(sql`2 desc`, imageTextLines.imageId)

@@ -6,11 +6,15 @@ import {
   requestContext,
 } from '@aex/shared/http';
 import type { BlobStore } from '@aex/shared/ports/blob-store/blob-store';
+import type { TokenVerifier } from '@aex/shared/ports/identity/mod';
 import type { Logger } from '@aex/shared/ports/log';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { ImageRepository } from '../db/image-repository.ts';
+import type { PublicImagesRepository } from '../db/public-images-repository.ts';
+import type { Identity } from '../identity/mod.ts';
 import type { AlbumService } from '../services/albums.ts';
+import type { AuditLog } from '../services/audit-log.ts';
 import type { IdempotencyService } from '../services/idempotency.ts';
 import type { ImageEditService } from '../services/image-edits.ts';
 import type { ImageQueryService } from '../services/image-queries.ts';
@@ -19,14 +23,23 @@ import type { NearDuplicateService } from '../services/near-duplicates.ts';
 import type { ModelAdminService } from '../services/results/model-admin.ts';
 import type { ResumableUploads } from '../services/resumable-uploads.ts';
 import type { SearchService } from '../services/search.ts';
+import {
+  assertEveryRouteHasPolicy,
+  installRoutePolicies,
+} from './authorization/enforce-policies.ts';
+import { ROUTE_POLICIES } from './authorization/route-policies.ts';
+import { authenticate } from './middleware/authenticate/index.ts';
+import { registerAdminAudit } from './routes/admin-audit.ts';
 import { registerAdminModels } from './routes/admin-models.ts';
 import { registerAlbums } from './routes/albums.ts';
+import { registerIdentity } from './routes/auth-routes.ts';
 import { registerDuplicates } from './routes/duplicates.ts';
 import { registerBatchStatus } from './routes/images-batch-status.ts';
 import { registerEditImages } from './routes/images-edit.ts';
 import { registerOriginalImage } from './routes/images-original.ts';
 import { registerReadImages } from './routes/images-read.ts';
 import { registerUploadImage } from './routes/images-upload.ts';
+import { registerPublicImages } from './routes/public-images.ts';
 import { registerSearch } from './routes/search.ts';
 import { registerTusUploads, UPLOADS_PATH } from './routes/uploads-tus.ts';
 
@@ -52,6 +65,14 @@ export interface CoreAppDeps {
   models: ModelAdminService;
   /** Resolves when every dependency answers; `/readyz` reports it. */
   ready: () => Promise<void>;
+  /** The built-in identity provider: login, JWKS, discovery, users, API keys. */
+  identity: Identity;
+  /** Bearer tokens: of the external OIDC issuer (AEX_OIDC_ISSUER), else of the built-in one. */
+  tokens: TokenVerifier;
+  /** Who changed what: written after every change, read at /api/v1/admin/audit. */
+  audit: AuditLog;
+  /** Whether an image is public, for the edge's thumbnails. */
+  publicImages: Pick<PublicImagesRepository, 'isPublicSha256'>;
 }
 
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -72,6 +93,9 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
   app.use(requestContext({ log: deps.log, quietPaths: ['/healthz', '/readyz'] }));
   app.onError(problemErrorHandler());
   app.notFound(problemNotFound());
+  // Who is asking, then whether they may: before any body is read or any route runs.
+  app.use(authenticate({ tokens: deps.tokens, apiKeys: deps.identity.apiKeys }));
+  installRoutePolicies(app, ROUTE_POLICIES, { audit: deps.audit });
 
   // Every body but an upload's is small (JSON): capped here so no route can be made to
   // buffer a huge one. Uploads stream to disk under their own limit.
@@ -129,6 +153,9 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
   registerDuplicates(app, deps);
   registerSearch(app, deps);
   registerAdminModels(app, deps);
+  registerIdentity(app, deps);
+  registerPublicImages(app, deps);
+  registerAdminAudit(app, deps);
 
   app.doc31('/api/v1/openapi.json', {
     openapi: '3.1.0',
@@ -138,5 +165,7 @@ export function createCoreApp(deps: CoreAppDeps): OpenAPIHono<AexEnv> {
       description: 'Upload, browse and search images. Errors are application/problem+json.',
     },
   });
+  // A route without a rule in route-policies.ts stops core here, at start, in every test.
+  assertEveryRouteHasPolicy(app, ROUTE_POLICIES);
   return app;
 }

@@ -50,7 +50,13 @@ for (const set of ADAPTER_SETS) {
           height: 68,
           camera: { make: 'Canon', model: 'Canon EOS 40D' },
           takenAt: '2008-05-30T15:56:01.000Z',
-          urls: { thumb: `/t/${image.sha256}/thumb`, preview: `/t/${image.sha256}/preview` },
+          // Internal (the default): signed URLs, see images.urls.test.ts.
+          urls: {
+            thumb: expect.stringMatching(new RegExp(`^/t/${image.sha256}/thumb\\?exp=\\d+&sig=`)),
+            preview: expect.stringMatching(
+              new RegExp(`^/t/${image.sha256}/preview\\?exp=\\d+&sig=`),
+            ),
+          },
           tags: [],
         });
         const bytes = await readFile(join(FIXTURES, 'exif-samples/jpg/Canon_40D.jpg'));

@@ -1,12 +1,18 @@
 import type { Image, ImageFace, ImageTag, ImageTextLine, TakenAtSource } from '@aex/shared';
 import type { ImageRow } from '../db/schema.ts';
 import { type ImageResults, NO_RESULTS } from './results/active-results.ts';
+import type { DerivedUrls } from './thumbnail-urls.ts';
 
 /**
  * The API view of an image row and its results (those of the active model versions). Face
  * embeddings are never shown: they are the vector index's, and say nothing to a person.
+ * `urls` are the derived files' URLs from ThumbnailUrls (signed for an internal image).
  */
-export function toImageDto(row: ImageRow, results: ImageResults = NO_RESULTS): Image {
+export function toImageDto(
+  row: ImageRow,
+  urls: DerivedUrls,
+  results: ImageResults = NO_RESULTS,
+): Image {
   const hasExposure = [
     row.exposureTime,
     row.fNumber,
@@ -52,8 +58,8 @@ export function toImageDto(row: ImageRow, results: ImageResults = NO_RESULTS): I
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     urls: {
-      thumb: `/t/${row.sha256}/thumb`,
-      preview: `/t/${row.sha256}/preview`,
+      thumb: urls.thumb,
+      preview: urls.preview,
       original: `/api/v1/images/${row.id}/original`,
     },
     tags: results.tags.map(

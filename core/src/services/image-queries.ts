@@ -11,6 +11,7 @@ import type { ImageFilters, ImageSearchRepository, SearchPosition } from '../db/
 import type { ImageRow } from '../db/schema.ts';
 import { toImageDto } from './image-dto.ts';
 import type { ActiveResults } from './results/active-results.ts';
+import type { DerivedUrls, ThumbnailUrls } from './thumbnail-urls.ts';
 
 /**
  * Reading images: one image with its results (tags, faces, text of the active model
@@ -22,6 +23,7 @@ export class ImageQueryService {
     private readonly searches: ImageSearchRepository,
     private readonly albums: Pick<AlbumRepository, 'exists'>,
     private readonly results: Pick<ActiveResults, 'ofImages'>,
+    private readonly urls: ThumbnailUrls,
   ) {}
 
   async get(id: string): Promise<Image> {
@@ -32,14 +34,17 @@ export class ImageQueryService {
 
   /** The API view of an image row; a just-created image has no results yet, so none are read. */
   async dto(row: ImageRow, options: { justCreated?: boolean } = {}): Promise<Image> {
-    if (options.justCreated) return toImageDto(row);
+    if (options.justCreated) return toImageDto(row, await this.urls.of(row));
     return (await this.dtos([row]))[0] as Image;
   }
 
   /** The API views of rows, in their order, with a page's results read in one query per kind. */
   async dtos(rows: ImageRow[]): Promise<Image[]> {
-    const results = await this.results.ofImages(rows.map((r) => r.id));
-    return rows.map((row) => toImageDto(row, results.get(row.id)));
+    const [results, urls] = await Promise.all([
+      this.results.ofImages(rows.map((r) => r.id)),
+      Promise.all(rows.map((row) => this.urls.of(row))),
+    ]);
+    return rows.map((row, i) => toImageDto(row, urls[i] as DerivedUrls, results.get(row.id)));
   }
 
   async list(query: ListImagesQuery): Promise<ImageList> {

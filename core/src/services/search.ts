@@ -15,6 +15,16 @@ import type { TextEmbedder } from './results/text-embedder.ts';
 
 /** Images matching a `text` filter that a vector search is narrowed to, at most. */
 const TEXT_FILTER_CAP = 10_000;
+/**
+ * Public search narrows the vector search to the public images' ids while there are at most
+ * this many; past that, public images are common enough that the nearest `PUBLIC_OVERSAMPLE`
+ * hits hold enough of them, and the others are dropped after the search.
+ */
+const PUBLIC_FILTER_CAP = 10_000;
+const PUBLIC_OVERSAMPLE = 1000;
+
+/** Whose images a search sees: the whole library (signed-in users) or only public ones (anyone). */
+export type SearchScope = 'library' | 'public';
 
 export interface SearchDeps {
   /** Null where no vector store is available; `vectorsMissing` says why. */
@@ -26,6 +36,8 @@ export interface SearchDeps {
   images: Pick<ImageRepository, 'findById' | 'findByIds'>;
   queries: Pick<ImageQueryService, 'dtos'>;
   text: Pick<TextSearchRepository, 'search'>;
+  /** The ids of public images, at most `limit` (public search). */
+  publicIds: (limit: number) => Promise<string[]>;
 }
 
 interface Scored {
@@ -43,8 +55,14 @@ interface Scored {
 export class SearchService {
   constructor(private readonly deps: SearchDeps) {}
 
-  async search(query: SearchQuery): Promise<SearchResults> {
+  /**
+   * `scope: 'public'` never looks at an internal image: an internal `similarTo` is "not
+   * found", text and vector matches are narrowed to public images, and the hits are checked
+   * once more before they are returned.
+   */
+  async search(query: SearchQuery, scope: SearchScope = 'library'): Promise<SearchResults> {
     const { q, similarTo, text, limit, minScore } = query;
+    const publicOnly = scope === 'public';
     if (q !== undefined && similarTo !== undefined) {
       throw new AexError('invalid_input', 'Give q (words) or similarTo (an image id), not both.');
     }
@@ -68,9 +86,10 @@ export class SearchService {
         text,
         active.ocr,
         vectorSearch ? TEXT_FILTER_CAP : limit,
+        { publicOnly },
       );
       textMatches = matches.map((m) => ({ id: m.imageId, score: m.rank }));
-      if (!vectorSearch) return this.results(textMatches, minScore, limit, active.ocr);
+      if (!vectorSearch) return this.results(textMatches, minScore, limit, active.ocr, scope);
     }
     const clip = active.clip;
     const vectors = this.deps.vectors;
@@ -88,7 +107,7 @@ export class SearchService {
     }
     const vector =
       similarTo !== undefined
-        ? await this.imageVector(similarTo, clip, vectors)
+        ? await this.imageVector(similarTo, clip, vectors, scope)
         : await this.deps.embedder.embed(q as string, clip);
     const collection = await vectors.existing(clip);
     if (!collection || collection.spec.dimension !== vector.length) {
@@ -100,16 +119,21 @@ export class SearchService {
     }
     if (textMatches?.length === 0) return { items: [], model: clip };
     // One more than asked when the query image is among the hits: it is left out.
-    const k = limit + (similarTo === undefined ? 0 : 1);
-    const hits = await collection.search(vector, {
-      k,
-      filter: textMatches ? { ids: textMatches.map((m) => m.id) } : undefined,
-    });
+    let k = limit + (similarTo === undefined ? 0 : 1);
+    let ids = textMatches?.map((m) => m.id);
+    if (publicOnly && !ids) {
+      const publicIds = await this.deps.publicIds(PUBLIC_FILTER_CAP + 1);
+      if (publicIds.length <= PUBLIC_FILTER_CAP) ids = publicIds;
+      else k = Math.max(k, PUBLIC_OVERSAMPLE);
+    }
+    if (ids?.length === 0) return { items: [], model: clip };
+    const hits = await collection.search(vector, { k, filter: ids ? { ids } : undefined });
     return this.results(
       hits.filter((h) => h.id !== similarTo),
       minScore,
       limit,
       clip,
+      scope,
     );
   }
 
@@ -118,8 +142,11 @@ export class SearchService {
     imageId: string,
     clip: ModelRef,
     vectors: ResultVectors,
+    scope: SearchScope,
   ): Promise<Float32Array> {
-    if (!(await this.deps.images.findById(imageId))) {
+    const image = await this.deps.images.findById(imageId);
+    // An internal image is "not found" to public search: its existence is not public either.
+    if (!image || (scope === 'public' && image.visibility !== 'public')) {
       throw new AexError('not_found', `No image with id ${imageId}.`);
     }
     const stored = (await this.deps.taskModels.hasResult(imageId, 'clip', clip))
@@ -140,18 +167,24 @@ export class SearchService {
     minScore: number | undefined,
     limit: number,
     model: ModelRef,
+    scope: SearchScope,
   ): Promise<SearchResults> {
-    const kept = hits.filter((h) => minScore === undefined || h.score >= minScore).slice(0, limit);
+    const passing = hits.filter((h) => minScore === undefined || h.score >= minScore);
+    // Public search may hold more hits than asked (oversampled): rows decide which are public.
+    const kept = scope === 'public' ? passing : passing.slice(0, limit);
+    const found = await this.deps.images.findByIds(kept.map((h) => h.id));
     const rows = new Map(
-      (await this.deps.images.findByIds(kept.map((h) => h.id))).map((r) => [r.id, r]),
+      found.filter((r) => scope === 'library' || r.visibility === 'public').map((r) => [r.id, r]),
     );
-    const found = kept.flatMap((h) => {
-      const row = rows.get(h.id);
-      return row ? [{ row, score: h.score }] : [];
-    });
-    const images = await this.deps.queries.dtos(found.map((f) => f.row));
+    const ranked = kept
+      .flatMap((h) => {
+        const row = rows.get(h.id);
+        return row ? [{ row, score: h.score }] : [];
+      })
+      .slice(0, limit);
+    const images = await this.deps.queries.dtos(ranked.map((f) => f.row));
     return {
-      items: found.map((f, i) => ({ image: images[i] as Image, score: f.score })),
+      items: ranked.map((f, i) => ({ image: images[i] as Image, score: f.score })),
       model,
     };
   }

@@ -10,6 +10,7 @@ import { silentLogger } from '@aex/shared/ports/log';
 import { createRpc } from '@aex/shared/ports/rpc/create';
 import type { Rpc } from '@aex/shared/ports/rpc/rpc';
 import { deleteTestStream } from '@aex/shared/testing/nats-streams';
+import type { TestIssuer } from '@aex/shared/testing/oidc-issuer';
 import { startS3rver } from '@aex/shared/testing/s3rver';
 import {
   natsReachable,
@@ -19,6 +20,12 @@ import {
 } from '@aex/shared/testing/servers';
 import { createPostgresTestDatabase } from '../db/testing.ts';
 import { parseCoreConfig, type RunningCore, startCore } from '../mod.ts';
+import {
+  type Caller,
+  HARNESS_ADMIN,
+  HarnessCredentials,
+  type HarnessRequestInit,
+} from './harness-credentials.ts';
 
 /** Which adapters a harness runs core on. */
 export const ADAPTER_SETS = [
@@ -34,6 +41,13 @@ export const ADAPTER_SETS = [
   },
 ];
 
+// The first admin every harness core starts with (AEX_ADMIN_EMAIL / AEX_ADMIN_PASSWORD), so
+// no test run prints a generated password; log in with it at POST /api/v1/auth/login.
+export { type Caller, HARNESS_ADMIN, type HarnessRequestInit } from './harness-credentials.ts';
+
+/** The key a harness core signs internal images' thumbnail URLs with (hex). */
+export const HARNESS_URL_SIGNING_KEY = '5a'.repeat(32);
+
 /** Core running in-process on real adapters, with probes to see what it left behind. */
 export interface CoreHarness {
   core: RunningCore;
@@ -42,7 +56,16 @@ export interface CoreHarness {
   /** The request/reply port core asks workers through (NATS on `servers`, in-process else). */
   rpc: Rpc;
   dataDir: string;
-  request(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * A request to core, sent as `init.as` (default `admin`): the harness adds that role's
+   * `Authorization: Bearer <access token>` unless `init.headers` carries a credential already;
+   * `as: 'anonymous'` sends none.
+   */
+  request(path: string, init?: HarnessRequestInit): Promise<Response>;
+  /** `request` as one caller: `h.as('reader').request('/api/v1/images')`. */
+  as(caller: Caller): { request(path: string, init?: RequestInit): Promise<Response> };
+  /** Credentials per role: access tokens and API keys (made through the API, once). */
+  credentials: HarnessCredentials;
   /** Every blob key in the store. */
   blobKeys(): Promise<string[]>;
   /** Files left in the upload spool. */
@@ -56,12 +79,29 @@ export interface CoreHarness {
 export async function startCoreHarness(
   kind: 'embedded' | 'servers',
   env: Record<string, string> = {},
+  options: {
+    /**
+     * An external OIDC issuer to trust instead of the built-in one (AEX_OIDC_ISSUER): the
+     * harness's role tokens then come from it.
+     */
+    issuer?: TestIssuer;
+  } = {},
 ): Promise<CoreHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'aex-core-'));
   const cleanups: Array<() => Promise<void>> = [
     async () => rm(dataDir, { recursive: true, force: true }),
   ];
-  const vars: Record<string, string> = { AEX_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env };
+  const vars: Record<string, string> = {
+    AEX_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    AEX_ADMIN_EMAIL: HARNESS_ADMIN.email,
+    AEX_ADMIN_PASSWORD: HARNESS_ADMIN.password,
+    AEX_URL_SIGNING_KEY: HARNESS_URL_SIGNING_KEY,
+    ...(options.issuer
+      ? { AEX_OIDC_ISSUER: options.issuer.issuer, AEX_OIDC_JWKS_URL: options.issuer.jwksUrl }
+      : {}),
+    ...env,
+  };
   if (kind === 'servers') {
     const db = await createPostgresTestDatabase();
     await db.database.close();
@@ -94,13 +134,19 @@ export async function startCoreHarness(
   const rpc = await createRpc(config, { log, subjectPrefix: config.NATS_SUBJECT_PREFIX });
   const core = await startCore(config, { log, bus, blobs, rpc });
   let probe: Consumer | undefined;
+  const send = async (request: Request) => core.fetch(request);
+  const credentials = new HarnessCredentials(send, options.issuer);
+  const request = async (path: string, init?: HarnessRequestInit) =>
+    send(new Request(`http://aex.test${path}`, await credentials.sign(init)));
   return {
     core,
     bus,
     blobs,
     rpc,
     dataDir,
-    request: async (path, init) => core.fetch(new Request(`http://aex.test${path}`, init)),
+    request,
+    as: (caller) => ({ request: (path, init) => request(path, { ...init, as: caller }) }),
+    credentials,
     async blobKeys() {
       const keys: string[] = [];
       for await (const info of blobs.list('')) keys.push(info.key);

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import type { CoreHarness } from '../../testing/core-harness.ts';
+import type { Caller, CoreHarness } from '../../testing/core-harness.ts';
 
 /*
  * Test helpers for the tus routes: core on a real HTTP server, the protocol's requests
@@ -12,12 +12,22 @@ import type { CoreHarness } from '../../testing/core-harness.ts';
 
 export const TUS = { 'tus-resumable': '1.0.0' } as const;
 
-/** Core's fetch handler on a real HTTP server on a free port. */
-export function serveCore(h: CoreHarness): { url: string; stop(): Promise<void> } {
+/**
+ * Core's fetch handler on a real HTTP server on a free port. Requests without a credential are
+ * sent on as `as` (default admin), so protocol tests with any HTTP client need no login; pass
+ * `as: 'anonymous'` to send them as they come.
+ */
+export function serveCore(
+  h: CoreHarness,
+  options: { as?: Caller } = {},
+): { url: string; stop(): Promise<void> } {
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
-    fetch: (request) => h.core.fetch(request),
+    fetch: async (request) => {
+      const init = await h.credentials.sign({ headers: request.headers, as: options.as });
+      return h.core.fetch(new Request(request, { headers: init.headers }));
+    },
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
   });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };

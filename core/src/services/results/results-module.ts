@@ -4,6 +4,7 @@ import type { Logger } from '@aex/shared/ports/log';
 import type { Rpc } from '@aex/shared/ports/rpc/rpc';
 import type { Database } from '../../db/database.ts';
 import type { ImageRepository } from '../../db/image-repository.ts';
+import { PublicImagesRepository } from '../../db/public-images-repository.ts';
 import { ResultsRepository } from '../../db/results-repository.ts';
 import { TaskModelsRepository } from '../../db/task-models-repository.ts';
 import { TextSearchRepository } from '../../db/text-search-repository.ts';
@@ -68,6 +69,7 @@ export class ResultsModule {
       images: deps.images,
       queries: deps.queries,
       text: new TextSearchRepository(this.database.db),
+      publicIds: (limit) => new PublicImagesRepository(this.database.db).ids(limit),
     });
   }
 
