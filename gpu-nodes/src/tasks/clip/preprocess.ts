@@ -1,6 +1,5 @@
-import sharp, { type OutputInfo } from 'sharp';
 import type { ImagePreprocess } from '../../models/registry.ts';
-import { ImageDecodeError } from '../tags/preprocess.ts';
+import { decodeRaw, ImageDecodeError } from '../image-decode.ts';
 
 // CLIP's image transform (OpenAI clip.load's `_transform`): resize the shorter side to 224 with
 // bicubic, centre crop 224×224, RGB, then mean/std. The crop is kept as 8-bit RGB so it can
@@ -17,10 +16,8 @@ export async function decodeClipPixels(
   bytes: Uint8Array,
   spec: ImagePreprocess,
 ): Promise<Uint8Array> {
-  if (bytes.length === 0) throw new ImageDecodeError('cannot decode image: no bytes');
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(bytes)
+  const decoded = await decodeRaw(bytes, (image) =>
+    image
       .autoOrient()
       // PIL's convert("RGB"), which OpenAI's transform uses, drops alpha without compositing.
       .removeAlpha()
@@ -31,12 +28,8 @@ export async function decodeClipPixels(
         // 'outside' scales until both sides reach the size: the shorter side ends at it.
         fit: 'outside',
         kernel: spec.resizeKernel,
-      })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`, { cause: err });
-  }
+      }),
+  );
   const { width, height, channels } = decoded.info;
   const { width: w, height: h } = spec;
   if (width < w || height < h || channels !== 3) {

@@ -1,5 +1,5 @@
-import sharp, { type OutputInfo } from 'sharp';
-import { ImageDecodeError } from '../tags/mod.ts';
+import sharp from 'sharp';
+import { decodeRaw, ImageDecodeError } from '../image-decode.ts';
 import { YUNET_STRIDES } from './postprocess.ts';
 
 /** An upright image as interleaved 8-bit RGB. */
@@ -16,19 +16,13 @@ export interface RgbImage {
  * @throws ImageDecodeError if the bytes are empty, not an image, or truncated.
  */
 export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
-  if (bytes.length === 0) throw new ImageDecodeError('cannot decode image: no bytes');
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(bytes)
+  const decoded = await decodeRaw(bytes, (image) =>
+    image
       // Boxes and landmarks are fractions of the upright image (shared/src/events.ts, Point).
       .autoOrient()
       .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`, { cause: err });
-  }
+      .toColourspace('srgb'),
+  );
   const { width, height, channels } = decoded.info;
   if (channels !== 3) {
     throw new ImageDecodeError(`cannot decode image: got ${channels} channels, expected 3`);

@@ -1,5 +1,5 @@
-import sharp, { type OutputInfo } from 'sharp';
-import { ImageDecodeError } from '../tags/preprocess.ts';
+import sharp from 'sharp';
+import { decodeRaw, ImageDecodeError } from '../image-decode.ts';
 
 // Decoding and the detector's input, following PaddleOCR's tools/infer/predict_det.py:
 // DetResizeForTest (limit_type "max", limit_side_len 960) and NormalizeImage (ImageNet mean and
@@ -20,22 +20,16 @@ export interface RgbImage {
  * @throws ImageDecodeError if the bytes are empty, not an image, or truncated.
  */
 export async function decodeUpright(bytes: Uint8Array, maxSide = 2048): Promise<RgbImage> {
-  if (bytes.length === 0) throw new ImageDecodeError('cannot decode image: no bytes');
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(bytes)
+  const decoded = await decodeRaw(bytes, (image) =>
+    image
       // Polygons are promised as fractions of the upright image (shared/src/events.ts).
       .autoOrient()
       // Transparent text on nothing reads as dark on white, as a viewer shows it.
       .flatten({ background: '#ffffff' })
       .toColourspace('srgb')
       .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`, { cause: err });
-  }
+      .removeAlpha(),
+  );
   const { width, height, channels } = decoded.info;
   if (channels !== 3) {
     throw new ImageDecodeError(`cannot decode image: got ${channels} channels, need 3`);

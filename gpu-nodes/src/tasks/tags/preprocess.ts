@@ -1,10 +1,7 @@
-import sharp, { type OutputInfo } from 'sharp';
 import type { ImagePreprocess } from '../../models/registry.ts';
+import { decodeRaw, ImageDecodeError } from '../image-decode.ts';
 
-/** An input that is not a decodable image: that item fails, the rest of its batch goes on. */
-export class ImageDecodeError extends Error {
-  override name = 'ImageDecodeError';
-}
+export { ImageDecodeError } from '../image-decode.ts';
 
 /**
  * Decodes an encoded image (webp preview, jpeg, png, anything libvips reads) into one model
@@ -18,10 +15,8 @@ export async function preprocessImage(
   bytes: Uint8Array,
   spec: ImagePreprocess,
 ): Promise<Float32Array> {
-  if (bytes.length === 0) throw new ImageDecodeError('cannot decode image: no bytes');
-  let decoded: { data: Buffer; info: OutputInfo };
-  try {
-    decoded = await sharp(bytes)
+  const decoded = await decodeRaw(bytes, (image) =>
+    image
       // Camera JPEGs store the pixels sideways and say so in EXIF; the model wants them upright.
       .autoOrient()
       // ImageNet has no transparency; a cut-out on white looks like a product photo.
@@ -34,12 +29,8 @@ export async function preprocessImage(
         // 'outside' scales until both sides reach the size: the shorter side ends at it.
         fit: 'outside',
         kernel: spec.resizeKernel,
-      })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new ImageDecodeError(`cannot decode image: ${(err as Error).message}`, { cause: err });
-  }
+      }),
+  );
   return toPlanarTensor(decoded.data, decoded.info, spec);
 }
 
