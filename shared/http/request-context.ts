@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Logger } from '../ports/log.ts';
+import { type Logger, lazyChild } from '../ports/log.ts';
 import { ANONYMOUS } from '../src/auth/principal.ts';
 import { newId } from '../src/ids.ts';
 import type { AexEnv } from './context.ts';
@@ -14,10 +14,12 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 // W3C Trace Context: version-traceid-parentid-flags; an all-zero trace id is invalid.
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 function randomHex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('');
+  let out = '';
+  for (const b of crypto.getRandomValues(new Uint8Array(bytes))) out += HEX[b];
+  return out;
 }
 
 /** The trace id of a `traceparent` header, or a new one. */
@@ -43,7 +45,7 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
     const given = c.req.header('x-request-id');
     const requestId = given && REQUEST_ID.test(given) ? given : newId();
     const traceId = traceIdFrom(c.req.header('traceparent'));
-    const log = options.log.child({ requestId, traceId });
+    const log = lazyChild(options.log, { requestId, traceId });
     c.set('requestId', requestId);
     c.set('traceId', traceId);
     c.set('log', log);
@@ -59,7 +61,9 @@ export function requestContext(options: RequestContextOptions): MiddlewareHandle
       subject: c.get('principal').subject,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
     };
-    if (status >= 500) log.error(line, 'request');
-    else log.info(line, 'request');
+    // On the parent, with the ids in the line: the same JSON as the child would write, and
+    // nothing is made for a line the log level drops.
+    if (status >= 500) options.log.error({ requestId, traceId, ...line }, 'request');
+    else options.log.info({ requestId, traceId, ...line }, 'request');
   };
 }

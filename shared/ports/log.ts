@@ -33,3 +33,25 @@ export function createLogger(service: string | undefined, level: LogLevel = 'inf
 export function silentLogger(): Logger {
   return createLogger('silent', 'silent');
 }
+
+/**
+ * A child of `parent` with `bindings`, made on its first use. A request's logger is made for
+ * every request but used by few of them (pino serialises a child's bindings when it is made,
+ * a cost the edge would pay on every cached thumbnail it serves).
+ */
+export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
+  let child: Logger | undefined;
+  const made = (): Logger => {
+    child ??= parent.child(bindings);
+    return child;
+  };
+  return {
+    trace: (obj, msg) => made().trace(obj, msg),
+    debug: (obj, msg) => made().debug(obj, msg),
+    info: (obj, msg) => made().info(obj, msg),
+    warn: (obj, msg) => made().warn(obj, msg),
+    error: (obj, msg) => made().error(obj, msg),
+    fatal: (obj, msg) => made().fatal(obj, msg),
+    child: (more) => made().child(more),
+  };
+}
