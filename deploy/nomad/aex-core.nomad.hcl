@@ -37,6 +37,11 @@ variable "log_level" {
   default = "info"
 }
 
+variable "public_url" {
+  type        = string
+  description = "The URL users reach AEX at (Caddy's site), e.g. https://photos.example.com: the built-in issuer's iss."
+}
+
 variable "core_count" {
   type    = number
   default = 2
@@ -137,6 +142,7 @@ job "aex-core" {
         S3_BUCKET              = var.s3_bucket
         S3_ENDPOINT            = var.s3_endpoint
         S3_REGION              = var.s3_region
+        AEX_PUBLIC_URL         = var.public_url
       }
 
       # Secrets from the Nomad Variable the job's workload identity may read
@@ -152,6 +158,7 @@ job "aex-core" {
           NATS_URL={{ .NATS_URL }}
           S3_ACCESS_KEY_ID={{ .S3_ACCESS_KEY_ID }}
           S3_SECRET_ACCESS_KEY={{ .S3_SECRET_ACCESS_KEY }}
+          AEX_URL_SIGNING_KEY={{ .AEX_URL_SIGNING_KEY }}
           {{- end }}
         EOT
       }

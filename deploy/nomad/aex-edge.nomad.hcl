@@ -37,6 +37,11 @@ variable "log_level" {
   default = "info"
 }
 
+variable "public_url" {
+  type        = string
+  description = "The URL users reach AEX at (Caddy's site), e.g. https://photos.example.com."
+}
+
 variable "edge_count" {
   type    = number
   default = 2
@@ -136,6 +141,9 @@ job "aex-edge" {
         S3_BUCKET           = var.s3_bucket
         S3_ENDPOINT         = var.s3_endpoint
         S3_REGION           = var.s3_region
+        AEX_PUBLIC_URL      = var.public_url
+        # Behind Caddy (or any load balancer): the client is the first X-Forwarded-For entry.
+        AEX_TRUST_PROXY     = "true"
       }
 
       # CORE_URL is one address, so each edge picks one core replica by rendezvous hashing
@@ -165,6 +173,8 @@ job "aex-edge" {
           {{ with nomadVar "nomad/jobs/aex-edge" -}}
           S3_ACCESS_KEY_ID={{ .S3_ACCESS_KEY_ID }}
           S3_SECRET_ACCESS_KEY={{ .S3_SECRET_ACCESS_KEY }}
+          AEX_URL_SIGNING_KEY={{ .AEX_URL_SIGNING_KEY }}
+          AEX_NATS_WS_URL={{ .AEX_NATS_WS_URL }}
           {{- end }}
         EOT
       }

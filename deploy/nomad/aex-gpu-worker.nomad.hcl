@@ -32,6 +32,13 @@ variable "s3_region" {
   default = "us-east-1"
 }
 
+# Set by the shared var-file for core and the edges; workers have no use for it, but Nomad
+# refuses a var-file that sets a variable the job does not declare (hashicorp/nomad#16136).
+variable "public_url" {
+  type    = string
+  default = ""
+}
+
 variable "log_level" {
   type    = string
   default = "info"

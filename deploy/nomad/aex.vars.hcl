@@ -9,6 +9,10 @@ version     = "0.1.0"
 datacenters = ["dc1"]
 log_level   = "info"
 
+# The URL users reach AEX at (Caddy's site): the built-in issuer's `iss`, the web login's
+# redirect base.
+public_url = "https://photos.example.com"
+
 s3_bucket   = "aex"
 s3_endpoint = "https://minio.service.internal:9000"
 s3_region   = "us-east-1"

@@ -36,7 +36,13 @@ const SERVICES: Record<string, Service> = {
     env: CoreEnv,
     portVar: 'CORE_PORT',
     healthPaths: ['/healthz', '/readyz'],
-    secrets: ['DATABASE_URL', 'NATS_URL', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
+    secrets: [
+      'DATABASE_URL',
+      'NATS_URL',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+      'AEX_URL_SIGNING_KEY',
+    ],
     minCount: 2,
   },
   'aex-edge': {
@@ -44,7 +50,7 @@ const SERVICES: Record<string, Service> = {
     env: EdgeEnv,
     portVar: 'PORT',
     healthPaths: ['/healthz'],
-    secrets: ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'],
+    secrets: ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY', 'AEX_URL_SIGNING_KEY', 'AEX_NATS_WS_URL'],
     minCount: 2,
   },
   'aex-gpu-worker': {
