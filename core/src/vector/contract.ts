@@ -130,6 +130,25 @@ export function vectorIndexContract(
       expect(first.map((h) => nameOf(h.id))).toEqual(EXPECTED_ORDER.l2);
     });
 
+    test('get reads stored vectors back in the order asked, leaving out missing ids', async () => {
+      const c = await index.collection(spec({ metric: 'cosine' }));
+      const [a, b, missing] = [randomUUID(), randomUUID(), randomUUID()];
+      await c.upsert([
+        { id: a, vector: [0.25, -0.5, 1] },
+        { id: b, vector: [3, 0, -1.5] },
+      ]);
+      const got = await c.get([b, missing, a]);
+      expect(got.map((g) => g.id)).toEqual([b, a]);
+      expect(got[0]?.vector).toBeInstanceOf(Float32Array);
+      expect(Array.from(got[0]?.vector ?? [])).toEqual([3, 0, -1.5]);
+      expect(Array.from(got[1]?.vector ?? [])).toEqual([0.25, -0.5, 1]);
+      await c.upsert([{ id: a, vector: [1, 1, 1] }]);
+      expect(Array.from((await c.get([a]))[0]?.vector ?? [])).toEqual([1, 1, 1]);
+      expect(await c.get([])).toEqual([]);
+      await c.delete([a]);
+      expect(await c.get([a])).toEqual([]);
+    });
+
     test('a repeated id in one upsert: the last one wins', async () => {
       const c = await index.collection(spec({ metric: 'l2' }));
       const id = randomUUID();

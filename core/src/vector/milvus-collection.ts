@@ -75,11 +75,8 @@ export async function countMilvusRows(
   return Number(res.data[0]?.['count(*)'] ?? 0);
 }
 
-/** A collection that can also read vectors back (reverse image search), beyond the port. */
-export interface MilvusVectorCollection extends VectorCollection {
-  /** The stored vectors of those `ids` that have one, in the order asked. */
-  get(ids: string[]): Promise<Array<{ id: string; vector: Float32Array }>>;
-}
+/** The port's collection; its own name kept for the adapter's callers. */
+export type MilvusVectorCollection = VectorCollection;
 
 /** The port's collection over a prepared Milvus collection. */
 export function milvusCollection(

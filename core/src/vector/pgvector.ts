@@ -299,5 +299,25 @@ function pgvectorCollection(
       );
       return row?.n ?? 0;
     },
+
+    async get(ids) {
+      const valid = normalizeIds(ids);
+      if (valid.length === 0) return [];
+      const rows = await guarded(() =>
+        query<{ id: string; v: string }>(
+          db,
+          sql`select id::text as id, embedding::text as v from ${t}
+            where id = any(${uuidArray(valid)}::uuid[])`,
+        ),
+      );
+      // pgvector's text form is `[x,y,…]`.
+      const found = new Map(
+        rows.map((r) => [r.id, Float32Array.from(r.v.slice(1, -1).split(','), Number)]),
+      );
+      return valid.flatMap((id) => {
+        const vector = found.get(id);
+        return vector ? [{ id, vector }] : [];
+      });
+    },
   };
 }

@@ -68,6 +68,11 @@ export interface VectorCollection {
   /** The `k` nearest items that pass `filter`, best first. */
   search(query: Float32Array | number[], options: SearchOptions): Promise<VectorHit[]>;
   count(filter?: VectorFilter): Promise<number>;
+  /**
+   * The stored vectors of those `ids` that have one, in the order asked (reverse image
+   * search: an image's own embedding is the query). Ids that are not there are left out.
+   */
+  get(ids: string[]): Promise<Array<{ id: string; vector: Float32Array }>>;
 }
 
 export interface VectorIndex {

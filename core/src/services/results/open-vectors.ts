@@ -1,9 +1,7 @@
-import { AexError, type ModelRef } from '@aex/shared';
 import type { Logger } from '@aex/shared/ports/log';
 import type { Database } from '../../db/database.ts';
-import { StoredVectorRepository } from '../../db/stored-vectors.ts';
 import { createPgvectorIndex } from '../../vector/pgvector.ts';
-import type { VectorCollection, VectorIndex } from '../../vector/vector-index.ts';
+import type { VectorIndex } from '../../vector/vector-index.ts';
 import { ResultVectors } from './result-vectors.ts';
 
 /** What decides where vectors go (core's config). */
@@ -38,10 +36,7 @@ export async function openResultVectors(
       database: config.MILVUS_DATABASE,
     });
     log.info({ vectors: 'milvus', address: config.MILVUS_ADDRESS }, 'vector index ready');
-    const vectors: ResultVectors = new ResultVectors(index, (model, id) =>
-      readThroughPort(vectors, model, id),
-    );
-    return { vectors, close: () => index.close() };
+    return { vectors: new ResultVectors(index), close: () => index.close() };
   }
   const reason =
     'image and face vectors cannot be stored: this Postgres has no pgvector extension and ' +
@@ -60,32 +55,5 @@ export async function openResultVectors(
     return { vectors: null, reason, close: async () => {} };
   }
   log.info({ vectors: 'pgvector', store: database.kind }, 'vector index ready');
-  const stored = new StoredVectorRepository(database.db);
-  return {
-    vectors: new ResultVectors(index, (model, id) => stored.read(model, id)),
-    close: async () => {},
-  };
-}
-
-type Readable = VectorCollection & {
-  get?(ids: string[]): Promise<Array<{ id: string; vector: ArrayLike<number> }>>;
-};
-
-/** Reads through the adapter's `get` where it has one (the port does not promise it yet). */
-async function readThroughPort(
-  vectors: ResultVectors,
-  model: ModelRef,
-  id: string,
-): Promise<Float32Array | null> {
-  const collection = (await vectors.existing(model)) as Readable | null;
-  if (!collection) return null;
-  if (typeof collection.get !== 'function') {
-    throw new AexError(
-      'unavailable',
-      `Reverse image search needs stored vectors read back, which the ${vectors.index.kind} ` +
-        'vector index does not offer yet.',
-    );
-  }
-  const [found] = await collection.get([id]);
-  return found ? Float32Array.from(found.vector) : null;
+  return { vectors: new ResultVectors(index), close: async () => {} };
 }

@@ -14,9 +14,6 @@ export function faceId(imageId: string, model: ModelRef, index: number): string 
   return deterministicId('aex.face', imageId, model.id, model.version, String(index));
 }
 
-/** Reads one stored vector back: the port has no `get` (see stored-vectors.ts). */
-export type StoredVectorReader = (model: ModelRef, id: string) => Promise<Float32Array | null>;
-
 // How long the list of collections is trusted when removing a deleted image's vectors:
 // collections appear only when a new model version delivers its first result.
 const COLLECTIONS_TTL_MS = 60_000;
@@ -29,10 +26,7 @@ export class ResultVectors {
   private readonly collections = new Map<string, Promise<VectorCollection>>();
   private known: { at: number; list: Spec[] } | undefined;
 
-  constructor(
-    readonly index: VectorIndex,
-    private readonly readStored: StoredVectorReader,
-  ) {}
+  constructor(readonly index: VectorIndex) {}
 
   /** The model version's collection of `dimension`-d vectors, created when missing. */
   collection(model: ModelRef, dimension: number): Promise<VectorCollection> {
@@ -59,8 +53,11 @@ export class ResultVectors {
   }
 
   /** The stored vector of `id` in the model version's collection, or null. */
-  read(model: ModelRef, id: string): Promise<Float32Array | null> {
-    return this.readStored(model, id);
+  async read(model: ModelRef, id: string): Promise<Float32Array | null> {
+    const collection = await this.existing(model);
+    if (!collection) return null;
+    const [found] = await collection.get([id]);
+    return found?.vector ?? null;
   }
 
   /**
