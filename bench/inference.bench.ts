@@ -196,6 +196,9 @@ async function run(ctx: BenchContext): Promise<Summary> {
     imagesPerSecond: round(opts.count / alone),
   });
 
+  // One unmeasured replay first: the first runs of a session pay for memory arenas and
+  // kernel selection that a running worker has long paid.
+  await replay(allRuns);
   note('baseline (before)…');
   const before = await baselineSeconds('before');
 
