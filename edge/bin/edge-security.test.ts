@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect } from 'bun:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +6,16 @@ import { Problem, parseUrlSigningKey, signThumbnailUrl } from '@aex/shared';
 import { createDiskBlobStore } from '@aex/shared/ports/blob-store/disk';
 import { startTestIssuer, type TestIssuer } from '@aex/shared/testing/oidc-issuer';
 import { freePort } from '@aex/shared/testing/processes';
-import {
-  denoUnavailable,
-  type EdgeProcess,
-  type EdgeRuntime,
-  startEdge,
-} from '../testing/edge-process.ts';
+import { type EdgeProcess, edgeRuntimes, startEdge } from '../testing/edge-process.ts';
 
 // The edge's security from the same source on both runtimes: HMAC signatures (Web Crypto),
 // ES256 token checks (jose over Web Crypto), the client address each server hands the
 // handler (Bun's server, Deno's ServeHandlerInfo) for rate limits, and the headers.
-const denoMissing = await denoUnavailable();
 const INTERNAL = '4'.repeat(64);
 const KEY_HEX = 'c7'.repeat(32);
 const BYTES = crypto.getRandomValues(new Uint8Array(3000));
 
-const runtimes: Array<[EdgeRuntime, string | null]> = [
-  ['bun', null],
-  ['deno', denoMissing],
-];
-
-describe.each(runtimes)('edge security on %s', (runtime, missing) => {
-  const title = (name: string) => (missing ? `${name} (skipped: ${missing})` : name);
-  const it = missing ? test.skip : test;
+describe.each(await edgeRuntimes())('edge security on %s', (runtime, { missing, it, title }) => {
   let dir: string;
   let edge: EdgeProcess;
   let core: ReturnType<typeof Bun.serve>;

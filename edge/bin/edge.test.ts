@@ -7,29 +7,16 @@ import { createDiskBlobStore } from '@aex/shared/ports/blob-store/disk';
 import { createS3BlobStore } from '@aex/shared/ports/blob-store/s3';
 import { freePort } from '@aex/shared/testing/processes';
 import { type S3TestServer, startS3rver } from '@aex/shared/testing/s3rver';
-import {
-  denoUnavailable,
-  type EdgeProcess,
-  type EdgeRuntime,
-  startEdge,
-} from '../testing/edge-process.ts';
+import { type EdgeProcess, edgeRuntimes, startEdge } from '../testing/edge-process.ts';
 import { startTestOidcProvider, type TestOidcProvider } from '../testing/oidc-provider.ts';
 
 // The issue: the edge "runs on Bun and on Deno from the same source; the tests run both".
 // Each runtime starts edge/bin/edge.ts as a separate process, against the same blob store
 // and a real HTTP server standing in for core.
-const denoMissing = await denoUnavailable();
 const SHA = 'd'.repeat(64);
 const THUMB = crypto.getRandomValues(new Uint8Array(5000));
 
-const runtimes: Array<[EdgeRuntime, string | null]> = [
-  ['bun', null],
-  ['deno', denoMissing],
-];
-
-describe.each(runtimes)('edge/bin/edge.ts on %s', (runtime, missing) => {
-  const title = (name: string) => (missing ? `${name} (skipped: ${missing})` : name);
-  const it = missing ? test.skip : test;
+describe.each(await edgeRuntimes())('edge/bin/edge.ts on %s', (runtime, { missing, it, title }) => {
   let dir: string;
   let edge: EdgeProcess;
   let core: ReturnType<typeof Bun.serve>;

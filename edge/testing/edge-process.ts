@@ -1,3 +1,4 @@
+import { test } from 'bun:test';
 import { REPO_ROOT } from '@aex/shared/testing/processes';
 
 /** The runtimes the edge runs on; tests start it on each. */
@@ -24,6 +25,38 @@ export async function denoUnavailable(): Promise<string | null> {
   } catch (err) {
     return `deno cannot start: ${(err as Error).message}`;
   }
+}
+
+/** A runtime a process suite runs on, and why it is skipped there (null: it runs). */
+export interface RuntimeCase {
+  runtime: EdgeRuntime;
+  missing: string | null;
+  /** `test`, or `test.skip` where the runtime cannot start. */
+  it: typeof test;
+  /** A test name, with the reason appended where the runtime cannot start. */
+  title(name: string): string;
+}
+
+/**
+ * The runtimes the edge's process suites run on (issue 5: "the tests run both"): Bun, and
+ * Deno, skipped by name when it cannot start here, never reported as passing.
+ */
+export async function edgeRuntimes(): Promise<Array<[EdgeRuntime, RuntimeCase]>> {
+  const denoMissing = await denoUnavailable();
+  return (
+    [
+      ['bun', null],
+      ['deno', denoMissing],
+    ] as const
+  ).map(([runtime, missing]) => [
+    runtime,
+    {
+      runtime,
+      missing,
+      it: missing ? test.skip : test,
+      title: (name: string) => (missing ? `${name} (skipped: ${missing})` : name),
+    },
+  ]);
 }
 
 /** An edge process started by a test, with its output kept for assertions and failures. */
