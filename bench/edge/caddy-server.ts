@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '@aex/shared/testing/processes';
+import { keepLastLines, stopChild } from '../lib/child-process.ts';
 
 export interface CaddyServer {
   pid: number;
@@ -64,19 +65,7 @@ export async function startCaddy(options: {
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  const lines: string[] = [];
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value: chunk } = await reader.read();
-      if (done) break;
-      lines.push(...decoder.decode(chunk, { stream: true }).split('\n').filter(Boolean));
-      if (lines.length > 100) lines.splice(0, lines.length - 100);
-    }
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const lines = keepLastLines(proc, 100);
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: CaddyServer = {
     pid: proc.pid,
@@ -84,11 +73,7 @@ export async function startCaddy(options: {
     version,
     tail: () => lines.slice(-20).join('\n'),
     async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await proc.exited;
-      clearTimeout(timer);
+      await stopChild(proc, 5000);
     },
   };
   const deadline = Date.now() + 15_000;

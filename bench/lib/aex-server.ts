@@ -1,4 +1,5 @@
 import { freePort, REPO_ROOT } from '@aex/shared/testing/processes';
+import { keepLastLines, stopChild } from './child-process.ts';
 
 // Backends a benchmark of the embedded mode must not pick up from the caller's shell:
 // with them set, `aex serve all` would measure a remote Postgres/NATS/S3 instead.
@@ -45,34 +46,14 @@ export async function startAex(options: {
     stdout: 'pipe',
     stderr: 'pipe',
   });
-  // Drain both pipes (a full pipe would block the server) and keep the last lines.
-  const lines: string[] = [];
-  const drain = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    const reader = stream.getReader();
-    for (;;) {
-      const { done, value: chunk } = await reader.read();
-      if (done) break;
-      lines.push(...decoder.decode(chunk, { stream: true }).split('\n').filter(Boolean));
-      if (lines.length > 200) lines.splice(0, lines.length - 200);
-    }
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const lines = keepLastLines(proc, 200);
 
   const baseUrl = `http://127.0.0.1:${port}`;
   const server: AexServer = {
     pid: proc.pid,
     baseUrl,
     tail: () => lines.slice(-40).join('\n'),
-    async stop(graceMs = 15_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode ?? 1;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      const code = await proc.exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (graceMs = 15_000) => stopChild(proc, graceMs),
   };
 
   const deadline = Date.now() + (options.healthTimeoutMs ?? 60_000);
