@@ -3,6 +3,7 @@ import { DeadLetter, type ImageDeleted, makeEvent } from '../../src/events.ts';
 import { newId } from '../../src/ids.ts';
 import { deadLetterSubject, Subjects } from '../../src/subjects.ts';
 import { capturingLogger } from '../../testing/capturing-logger.ts';
+import { eventually } from '../../testing/eventually.ts';
 import { deleteTestStream } from '../../testing/nats-streams.ts';
 import { natsReachable, randomToken, suiteName, TEST_NATS_URL } from '../../testing/servers.ts';
 import { createEmbeddedEventBus } from './embedded.ts';
@@ -16,14 +17,6 @@ import {
 import { type JobOutcome, publishEvent, type RunningConsumer } from './run-consumer.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 4_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 const deleted = () =>
   makeEvent<ImageDeleted>({

@@ -5,6 +5,7 @@ import { DeadLetter, type ImageDeleted, makeEvent } from '../../src/events.ts';
 import { newId } from '../../src/ids.ts';
 import { deadLetterSubject, Subjects } from '../../src/subjects.ts';
 import { capturingLogger } from '../../testing/capturing-logger.ts';
+import { eventually } from '../../testing/eventually.ts';
 import { natsReachable, randomToken, suiteName, TEST_NATS_URL } from '../../testing/servers.ts';
 import { createEmbeddedEventBus } from './embedded.ts';
 import type { EventBus } from './event-bus.ts';
@@ -19,14 +20,6 @@ import {
 } from './run-consumer.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
 
 const deleted = () =>
   makeEvent<ImageDeleted>({
