@@ -150,7 +150,7 @@ describe('aex import', () => {
       proc.exited,
     ]);
     expect(code).toBe(1);
-    expect(err).toMatch(/reading .*files\/s.*MB\/s.*ETA/);
+    expect(err).toMatch(/importing .*files.*uploaded.*images\/s.*MB\/s.*ETA/);
     expect(out).toContain('already in 3');
     expect(out).toContain('c/broken.jpg: ');
     const usage = Bun.spawn([process.execPath, 'core/bin/aex.ts', 'import'], {
@@ -159,6 +159,24 @@ describe('aex import', () => {
     });
     expect(await usage.exited).toBe(2);
   });
+
+  test('a server that does not answer stops the run with where it tried, not a file failure each', async () => {
+    const gone = Bun.serve({ port: 0, fetch: () => new Response('') });
+    const url = `http://127.0.0.1:${gone.port}`;
+    await gone.stop(true);
+    const err = await importTree({
+      root,
+      server: url,
+      headers: asEditor(),
+      concurrency: 2,
+      progress: quiet,
+      cache: await FileFactsCache.open(null),
+    }).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.message).toContain(`the server at ${url} did not answer`);
+  }, 20_000);
 
   test('without a credential, or with a reader key, nothing is uploaded and it says what to pass', async () => {
     const run = async (headers: Record<string, string>) =>

@@ -151,13 +151,16 @@ export class IngestService {
         thumbKey: keys.thumb,
       });
       try {
-        // The spooled file is not needed after this: the store may rename it into place.
-        await deps.blobs.putFile(keys.original, upload.path, {
-          contentType: type.mime,
-          move: true,
-        });
-        await deps.blobs.put(keys.preview, processed.preview, { contentType: 'image/webp' });
-        await deps.blobs.put(keys.thumb, processed.thumb, { contentType: 'image/webp' });
+        // The three writes go out together: each waits on its own flush to disk (or its own S3
+        // round trip), and one after another they kept an upload ~3× as long from its answer.
+        // All of them settle before a failure is handled, so the clean-up never races a write
+        // still in flight. The spooled file is not needed after this: the store may rename it
+        // into place.
+        await allOrFirstError([
+          deps.blobs.putFile(keys.original, upload.path, { contentType: type.mime, move: true }),
+          deps.blobs.put(keys.preview, processed.preview, { contentType: 'image/webp' }),
+          deps.blobs.put(keys.thumb, processed.thumb, { contentType: 'image/webp' }),
+        ]);
         const { inserted } = await deps.images.insertWithEvents(
           imageRow({ id, sha256, size: upload.size, type, keys, processed, metadata, options }),
           [event],
@@ -264,4 +267,10 @@ function mapMediaError(err: unknown): never {
     );
   }
   throw err;
+}
+
+/** Waits for every promise to settle, then throws the first rejection, if any. */
+async function allOrFirstError(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
