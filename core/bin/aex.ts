@@ -1,13 +1,11 @@
 #!/usr/bin/env bun
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@aex/shared';
-import { runImport } from './import/import-command.ts';
-import { runModels } from './models-command.ts';
-import { runReindex } from './reindex-command.ts';
-import { type Role, serve } from './serve.ts';
+import type { Role } from './serve.ts';
 
 // The `aex` command: the composition root of AEX, the one module that starts services
-// side by side (through their public `mod.ts`, never their internals).
+// side by side (through their public `mod.ts`, never their internals). Each command loads
+// only its own modules: `aex import` started in ~0.4 s when it loaded the server's too.
 
 const USAGE = `Usage: aex <command>
 
@@ -23,9 +21,11 @@ Configuration comes from environment variables; see README.md.`;
 const ROLES: Role[] = ['all', 'core', 'edge', 'worker'];
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'import') return runImport(argv.slice(1));
-  if (argv[0] === 'reindex') return runReindex(argv.slice(1));
-  if (argv[0] === 'models') return runModels(argv.slice(1));
+  if (argv[0] === 'import')
+    return (await import('./import/import-command.ts')).runImport(argv.slice(1));
+  if (argv[0] === 'reindex')
+    return (await import('./reindex-command.ts')).runReindex(argv.slice(1));
+  if (argv[0] === 'models') return (await import('./models-command.ts')).runModels(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`aex serve: unknown role "${role}"; use one of ${ROLES.join(', ')}`);
       return 2;
     }
+    const { serve } = await import('./serve.ts');
     const running = await serve(role, process.env);
     let stopping = false;
     const shutdown = async (signal: string) => {
