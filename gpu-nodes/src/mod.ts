@@ -61,6 +61,10 @@ export const WORKER_CONSUMERS = {
  */
 export async function startWorker(config: WorkerConfig, deps: WorkerDeps): Promise<RunningWorker> {
   const { log } = deps;
+  // Every task decodes through sharp; its cache only slows a worker down (see there). This is
+  // process-wide: in the embedded mode, core's sharp calls run without it too. Imported here,
+  // like the tasks, so that importing the worker does not load libvips.
+  (await import('./tasks/image-decode.ts')).disableOperationCache();
   const modelDir = config.AEX_MODEL_DIR ?? join(config.AEX_DATA_DIR, 'models');
   const factoryOptions = { modelDir, providers: config.AEX_EXECUTION_PROVIDERS, log };
   const loaded = await loadTasks(config.AEX_WORKER_TASKS, {

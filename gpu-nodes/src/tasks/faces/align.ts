@@ -95,32 +95,77 @@ export function warpFace(image: RgbImage, t: Similarity, size = ALIGNED_SIZE): U
   const samples = Math.min(4, Math.max(1, Math.ceil(1 / Math.sqrt(det) - 1e-9)));
   const step = 1 / samples;
   const count = samples * samples;
-  const acc = new Float64Array(3);
+  const stride = width * 3;
+  // For the rare samples at or past the image's edge.
+  const edge = new Float64Array(3);
+  // 12,544 × samples² bilinear samples per face: the sums live in locals and the sample is
+  // written out here rather than called (1.1–2× faster, measured), adding in the order the
+  // helper did, so crops stay bit for bit what they were.
   for (let v = 0; v < size; v++) {
     for (let u = 0; u < size; u++) {
-      acc[0] = 0;
-      acc[1] = 0;
-      acc[2] = 0;
+      let r = 0;
+      let g = 0;
+      let b = 0;
       for (let sv = 0; sv < samples; sv++) {
         // Sub-sample offsets are centred on the output pixel: ±(step/2 … ½ − step/2).
         const dv = v + (sv + 0.5) * step - 0.5 - t.ty;
         for (let su = 0; su < samples; su++) {
           const du = u + (su + 0.5) * step - 0.5 - t.tx;
-          addBilinear(data, width, height, ia * du + ib * dv, -ib * du + ia * dv, acc);
+          const x = ia * du + ib * dv;
+          const y = -ib * du + ia * dv;
+          const x0 = Math.floor(x);
+          const y0 = Math.floor(y);
+          if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
+            const fx = x - x0;
+            const fy = y - y0;
+            // Integer indices (`| 0`, safe inside the image) keep the reads on the fast path.
+            const i = (y0 * stride + x0 * 3) | 0;
+            const j = (i + stride) | 0;
+            const w00 = (1 - fx) * (1 - fy);
+            const w10 = fx * (1 - fy);
+            const w01 = (1 - fx) * fy;
+            const w11 = fx * fy;
+            r =
+              r +
+              w00 * (data[i] as number) +
+              w10 * (data[i + 3] as number) +
+              w01 * (data[j] as number) +
+              w11 * (data[j + 3] as number);
+            g =
+              g +
+              w00 * (data[i + 1] as number) +
+              w10 * (data[i + 4] as number) +
+              w01 * (data[j + 1] as number) +
+              w11 * (data[j + 4] as number);
+            b =
+              b +
+              w00 * (data[i + 2] as number) +
+              w10 * (data[i + 5] as number) +
+              w01 * (data[j + 2] as number) +
+              w11 * (data[j + 5] as number);
+          } else {
+            edge[0] = r;
+            edge[1] = g;
+            edge[2] = b;
+            addEdgeSample(data, width, height, x, y, edge);
+            r = edge[0] as number;
+            g = edge[1] as number;
+            b = edge[2] as number;
+          }
         }
       }
       const o = (v * size + u) * 3;
-      out[o] = Math.round((acc[0] as number) / count);
-      out[o + 1] = Math.round((acc[1] as number) / count);
-      out[o + 2] = Math.round((acc[2] as number) / count);
+      out[o] = Math.round(r / count);
+      out[o + 1] = Math.round(g / count);
+      out[o + 2] = Math.round(b / count);
     }
   }
   return out;
 }
 
-// Adds the bilinear sample at (x, y) to `acc`; pixels outside the image count as black, as
-// with OpenCV's default BORDER_CONSTANT.
-function addBilinear(
+// Adds the bilinear sample at (x, y), one of whose neighbours lies outside the image, to `acc`;
+// pixels outside count as black, as with OpenCV's default BORDER_CONSTANT.
+function addEdgeSample(
   data: Uint8Array,
   width: number,
   height: number,
@@ -132,34 +177,6 @@ function addBilinear(
   const y0 = Math.floor(y);
   const fx = x - x0;
   const fy = y - y0;
-  if (x0 >= 0 && y0 >= 0 && x0 + 1 < width && y0 + 1 < height) {
-    // Inside: the four neighbours without bounds checks (nearly every sample).
-    const i = (y0 * width + x0) * 3;
-    const j = i + width * 3;
-    const w00 = (1 - fx) * (1 - fy);
-    const w10 = fx * (1 - fy);
-    const w01 = (1 - fx) * fy;
-    const w11 = fx * fy;
-    acc[0] =
-      (acc[0] as number) +
-      w00 * (data[i] as number) +
-      w10 * (data[i + 3] as number) +
-      w01 * (data[j] as number) +
-      w11 * (data[j + 3] as number);
-    acc[1] =
-      (acc[1] as number) +
-      w00 * (data[i + 1] as number) +
-      w10 * (data[i + 4] as number) +
-      w01 * (data[j + 1] as number) +
-      w11 * (data[j + 4] as number);
-    acc[2] =
-      (acc[2] as number) +
-      w00 * (data[i + 2] as number) +
-      w10 * (data[i + 5] as number) +
-      w01 * (data[j + 2] as number) +
-      w11 * (data[j + 5] as number);
-    return;
-  }
   for (let dy = 0; dy <= 1; dy++) {
     const yy = y0 + dy;
     if (yy < 0 || yy >= height) continue;

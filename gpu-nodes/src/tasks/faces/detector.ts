@@ -37,10 +37,16 @@ export interface DetectOptions {
 export interface FaceDetector {
   readonly session: OnnxSession;
   /**
-   * The faces in `image`, best score first, with boxes and landmarks in `image`'s pixels.
+   * The faces in `image`, best score first, with boxes and landmarks in the pixels of an image
+   * of `size` (default: `image`'s own), which `image` shows scaled: a caller that decoded
+   * straight at the detection size gets faces, and `minFaceSize` applies, in the original's.
    * @throws InferenceError if the model run fails.
    */
-  detect(image: RgbImage, options: DetectOptions): Promise<FaceCandidate[]>;
+  detect(
+    image: RgbImage,
+    options: DetectOptions,
+    size?: { width: number; height: number },
+  ): Promise<FaceCandidate[]>;
   close(): Promise<void>;
 }
 
@@ -77,14 +83,24 @@ export async function openFaceDetector(options: {
     );
   }
 
+  // Inputs of finished runs, for the next images to fill (see detectorInput): as many as runs
+  // were once in flight together (the worker's concurrency), and never more than MAX_SPARE.
+  const spare: Float32Array[] = [];
+  const MAX_SPARE = 4;
+
   return {
     session,
-    async detect(image, opts) {
-      const input = await detectorInput(image, opts.detectSize);
+    async detect(image, opts, size = image) {
+      const input = await detectorInput(image, opts.detectSize, spare.pop());
       const [, , padH, padW] = input.dims;
-      const raw = await session.run({
-        [entry.input.name]: { type: 'float32', data: input.data, dims: input.dims },
-      });
+      let raw: Awaited<ReturnType<OnnxSession['run']>>;
+      try {
+        raw = await session.run({
+          [entry.input.name]: { type: 'float32', data: input.data, dims: input.dims },
+        });
+      } finally {
+        if (spare.length < MAX_SPARE) spare.push(new Float32Array(input.data.buffer));
+      }
       const outputs: YunetOutputs = {};
       for (const name of OUTPUTS) {
         const tensor = raw[name];
@@ -95,8 +111,8 @@ export async function openFaceDetector(options: {
       }
       // From the detector's pixels back to the image's: the resize kept the aspect ratio up
       // to rounding, so each axis gets its own factor.
-      const sx = image.width / input.width;
-      const sy = image.height / input.height;
+      const sx = size.width / input.width;
+      const sy = size.height / input.height;
       const candidates = decodeYunet(outputs, padW, padH, opts.minScore).map((f) => ({
         ...f,
         x: f.x * sx,

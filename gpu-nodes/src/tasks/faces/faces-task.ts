@@ -5,11 +5,11 @@ import { ModelUnavailableError, resolveModelFiles } from '../../models/model-fil
 import { getModelEntry } from '../../models/registry.ts';
 import { ImageDecodeError } from '../tags/mod.ts';
 import type { InferenceTask, TaskOutcome } from '../task.ts';
-import { ARCFACE_REFERENCE, estimateSimilarity, warpFace } from './align.ts';
+import { alignedCrops } from './aligned-crops.ts';
 import { DETECTOR_MODEL_ID, type DetectOptions, openFaceDetector } from './detector.ts';
 import { FACE_EMBEDDERS, type FaceEmbedderId, openFaceEmbedder } from './embed.ts';
 import type { FaceCandidate } from './postprocess.ts';
-import { decodeRgb, type RgbImage } from './preprocess.ts';
+import { type DetectionImage, decodeForDetection, decodeRgb } from './preprocess.ts';
 
 /** The faces task: its results are keyed by the embedder; `detector` names the box model. */
 export type FacesTask = InferenceTask<DetectedFace[]> & { readonly detector: ModelRef };
@@ -87,13 +87,14 @@ export async function createFacesTask(options: CreateFacesTaskOptions): Promise<
   }
   const detectorEntry = getModelEntry(DETECTOR_MODEL_ID);
 
-  async function facesOf(image: RgbImage): Promise<DetectedFace[]> {
-    const candidates = await detector.detect(image, detect);
+  async function facesOf(bytes: Uint8Array, image: DetectionImage): Promise<DetectedFace[]> {
+    const candidates = await detector.detect(image.pixels, detect, image);
+    const crops = await alignedCrops(candidates, image, () => decodeRgb(bytes));
     const faces: DetectedFace[] = [];
     // One face at a time: the embedders' batch dimension is fixed at 1.
-    for (const face of candidates) {
-      const crop = warpFace(image, estimateSimilarity(face.landmarks, ARCFACE_REFERENCE));
-      faces.push({ ...toFractions(face, image), embedding: await embedder.embed(crop) });
+    for (const [i, face] of candidates.entries()) {
+      const embedding = await embedder.embed(crops[i] as Uint8Array);
+      faces.push({ ...toFractions(face, image), embedding });
     }
     return faces;
   }
@@ -107,15 +108,19 @@ export async function createFacesTask(options: CreateFacesTaskOptions): Promise<
     // batch only bounds how many decoded previews are held at once.
     maxBatch: 4,
     async run(images) {
-      const decoded = await Promise.allSettled(images.map((bytes) => decodeRgb(bytes)));
+      const decoded = await Promise.allSettled(
+        images.map((bytes) => decodeForDetection(bytes, detect.detectSize)),
+      );
       const outcomes: Array<TaskOutcome<DetectedFace[]>> = [];
-      for (const item of decoded) {
-        if (item.status === 'rejected') {
+      for (const [i, item] of decoded.entries()) {
+        // Alignment may decode the image again at full size, so decode errors can come later too.
+        try {
+          if (item.status === 'rejected') throw item.reason;
+          outcomes.push({ ok: true, result: await facesOf(images[i] as Uint8Array, item.value) });
+        } catch (err) {
           // An undecodable image is an expected outcome; anything else is a bug.
-          if (!(item.reason instanceof ImageDecodeError)) throw item.reason;
-          outcomes.push({ ok: false, error: item.reason.message });
-        } else {
-          outcomes.push({ ok: true, result: await facesOf(item.value) });
+          if (!(err instanceof ImageDecodeError)) throw err;
+          outcomes.push({ ok: false, error: err.message });
         }
       }
       return outcomes;
@@ -172,7 +177,10 @@ async function firstPresentEmbedder(modelDir: string): Promise<FaceEmbedderId> {
 
 // Boxes are clipped to the image (a face cut by the edge is boxed up to the edge); landmarks
 // are left where YuNet put them, which the event's Point allows to stray past the edge.
-function toFractions(face: FaceCandidate, image: RgbImage): Omit<DetectedFace, 'embedding'> {
+function toFractions(
+  face: FaceCandidate,
+  image: { width: number; height: number },
+): Omit<DetectedFace, 'embedding'> {
   const fx = (x: number) => Math.min(1, Math.max(0, x / image.width));
   const fy = (y: number) => Math.min(1, Math.max(0, y / image.height));
   const x = fx(face.x);

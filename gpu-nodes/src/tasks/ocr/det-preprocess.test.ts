@@ -39,6 +39,19 @@ describe('detInputTensor', () => {
     expect(tensor).toHaveLength(3 * 64 * 32);
     expect(tensor[64 * 32 + 100]).toBeCloseTo((1 - 0.456) / 0.224, 5);
   });
+
+  test('writes into a batch slot when given one, and refuses one of the wrong size', async () => {
+    const size = { width: 32, height: 32 };
+    const batch = new Float32Array(2 * 3 * 32 * 32);
+    const slot = batch.subarray(3 * 32 * 32);
+    const tensor = await detInputTensor(solid(32, 32, [255, 0, 0]), size, slot);
+    expect(tensor.buffer === batch.buffer && tensor.byteOffset === slot.byteOffset).toBe(true);
+    const alone = await detInputTensor(solid(32, 32, [255, 0, 0]), size);
+    expect(Array.from(slot)).toEqual(Array.from(alone));
+    expect(batch[0]).toBe(0);
+    const err = await detInputTensor(solid(32, 32, [0, 0, 0]), size, batch).catch((e) => e);
+    expect(err).toBeInstanceOf(RangeError);
+  });
 });
 
 describe('decodeUpright', () => {

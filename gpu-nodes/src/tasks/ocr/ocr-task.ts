@@ -114,13 +114,13 @@ export async function createOcrTask(options: CreateOcrTaskOptions): Promise<OcrT
     const boxes: TextBox[][] = [];
     for (const indices of groups.values()) {
       const size = sizes[indices[0] as number] as { width: number; height: number };
-      const tensors = await Promise.all(
-        indices.map((i) => detInputTensor(images[i] as RgbImage, size)),
+      const length = 3 * size.width * size.height;
+      const input = new Float32Array(indices.length * length);
+      await Promise.all(
+        indices.map((i, n) =>
+          detInputTensor(images[i] as RgbImage, size, input.subarray(n * length, (n + 1) * length)),
+        ),
       );
-      const input = new Float32Array(tensors.length * (tensors[0]?.length ?? 0));
-      tensors.forEach((t, n) => {
-        input.set(t, n * t.length);
-      });
       const out = await det.run({
         [detEntry.input.name]: {
           type: 'float32',
