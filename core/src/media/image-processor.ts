@@ -4,6 +4,7 @@ import { rgbaToThumbHash } from 'thumbhash';
 import { readRawPreview } from './decoders/raw-preview.ts';
 import { type DecodedImage, decodeRgba, decodeWithVips } from './decoders/vips.ts';
 import { decodeWithWasm } from './decoders/wasm-decoder.ts';
+import { dominantColour } from './dominant-colour.ts';
 import { perceptualHash } from './perceptual-hash.ts';
 import type { MediaType, ProcessedImage } from './types.ts';
 
@@ -103,10 +104,6 @@ async function deriveImages(decoded: DecodedImage): Promise<ProcessedImage> {
       .toBuffer({ resolveWithObject: true }),
     perceptualHash(sharp(small.data, thumbRaw)),
   ]);
-  const stats = await sharp(hashInput.data, {
-    raw: { width: hashInput.info.width, height: hashInput.info.height, channels: 4 },
-  }).stats();
-  const { r, g, b } = stats.dominant;
   const hash = rgbaToThumbHash(hashInput.info.width, hashInput.info.height, hashInput.data);
   return {
     width: decoded.width,
@@ -115,7 +112,7 @@ async function deriveImages(decoded: DecodedImage): Promise<ProcessedImage> {
     preview,
     thumb,
     thumbhash: Buffer.from(hash).toString('base64'),
-    dominantColor: `#${[r, g, b].map((c) => c.toString(16).padStart(2, '0')).join('')}`,
+    dominantColor: dominantColour(hashInput.data, 4),
     phash,
   };
 }
