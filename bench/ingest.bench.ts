@@ -18,11 +18,19 @@ import { MiB, round } from './lib/report.ts';
 // decode-and-derive work any ingester must do, on the same photos at the same concurrency.
 // Goal (issue 3): AEX's plumbing costs at most 15% of the throughput. `--via http` POSTs
 // each photo instead of running the importer.
+// "The same concurrency" is photos decoded at once: C workers in the baseline, C decode slots
+// in AEX (AEX_DECODE_CONCURRENCY, which defaults to the cores). The importer keeps 2 × C
+// uploads in flight (`--uploads`) so a slot that frees finds the next photo already spooled;
+// with `--uploads C` each slot also waits through its upload's transfer, database writes and
+// answer, which the baseline never has.
 const GOAL = 0.85;
 
 const usage = `Options:
   --count N         photos measured per subject (default 200)
-  --concurrency C   uploads / decodes in flight (default: CPU cores = ${availableParallelism()})
+  --concurrency C   photos decoded at once, by the baseline and by AEX (AEX_DECODE_CONCURRENCY)
+                    (default: CPU cores = ${availableParallelism()})
+  --uploads U       uploads \`aex import\` keeps in flight (its --concurrency; default 2 × C):
+                    while C photos decode, the next ones are on their way and spooled
   --warmup N        photos processed first and not timed, per subject (default 10)
   --seed N          seed of the generated photos (default 1)
   --segment N       photos per turn: the subjects alternate A B, B A, … (default 40)
@@ -38,6 +46,7 @@ function options(args: string[]) {
     options: {
       count: { type: 'string', default: '200' },
       concurrency: { type: 'string', default: String(availableParallelism()) },
+      uploads: { type: 'string' },
       warmup: { type: 'string', default: '10' },
       seed: { type: 'string', default: '1' },
       segment: { type: 'string', default: '40' },
@@ -51,9 +60,11 @@ function options(args: string[]) {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
     return n;
   };
+  const concurrency = int('concurrency', values.concurrency, 1);
   return {
     count: int('count', values.count, 1),
-    concurrency: int('concurrency', values.concurrency, 1),
+    concurrency,
+    uploads: values.uploads === undefined ? 2 * concurrency : int('uploads', values.uploads, 1),
     warmup: int('warmup', values.warmup, 0),
     seed: int('seed', values.seed, 0),
     segment: int('segment', values.segment, 1),
@@ -94,6 +105,7 @@ async function run(ctx: BenchContext): Promise<Summary> {
     benchmark: 'ingest',
     count: opts.count,
     concurrency: opts.concurrency,
+    uploads: opts.uploads,
     warmup: opts.warmup,
     seed: opts.seed,
     image: { width: 4000, height: 3000, format: 'jpeg' },
@@ -135,6 +147,8 @@ async function run(ctx: BenchContext): Promise<Summary> {
     cpuSeconds: processCpuSeconds,
   };
   const aex = await startAexSubject({
+    decodeConcurrency: opts.concurrency,
+    uploads: opts.uploads,
     cleanup: ctx.cleanup,
     keepData: opts.keepData,
     note: ctx.report.note,
@@ -178,6 +192,7 @@ async function run(ctx: BenchContext): Promise<Summary> {
     via: opts.via,
     count: opts.count,
     concurrency: opts.concurrency,
+    uploads: opts.via === 'import' ? opts.uploads : opts.concurrency,
     aexMBps: mine.mbPerSecond,
     baselineMBps: base.mbPerSecond,
     // Peak during warm-up and measurement (VmHWM reset once AEX was healthy).

@@ -27,6 +27,10 @@ export interface AexSubject extends Subject<Fixture> {
  * not compete with ingestion for the cores: this measures ingestion alone.
  */
 export async function startAexSubject(options: {
+  /** Photos AEX decodes at once (AEX_DECODE_CONCURRENCY): the baseline's concurrency. */
+  decodeConcurrency: number;
+  /** Uploads `aex import` keeps in flight (its --concurrency). */
+  uploads: number;
   cleanup: CleanupStack;
   keepData: boolean;
   note: (text: string) => void;
@@ -38,7 +42,12 @@ export async function startAexSubject(options: {
   else options.cleanup.add('AEX data dir', () => rm(dataDir, { recursive: true, force: true }));
   const started = performance.now();
   const server = await startAex({
-    env: { AEX_DATA_DIR: dataDir, AEX_WORKER_TASKS: 'none', LOG_LEVEL: 'warn' },
+    env: {
+      AEX_DATA_DIR: dataDir,
+      AEX_WORKER_TASKS: 'none',
+      LOG_LEVEL: 'warn',
+      AEX_DECODE_CONCURRENCY: String(options.decodeConcurrency),
+    },
   });
   options.cleanup.add('aex serve', () => server.stop());
   const startupSeconds = (performance.now() - started) / 1000;
@@ -75,7 +84,10 @@ export async function startAexSubject(options: {
   const segments = await mkdtemp(join(tmpdir(), 'aex-bench-import-'));
   options.cleanup.add('import folders', () => rm(segments, { recursive: true, force: true }));
   let segmentNo = 0;
-  const runSegment = async (items: readonly Fixture[], concurrency: number) => {
+  // The segment's concurrency is the baseline's: AEX decodes that many photos at once
+  // (AEX_DECODE_CONCURRENCY above), while the importer keeps `uploads` requests in flight so
+  // that the next photo is already spooled when a decode finishes, as it would with any client.
+  const runSegment = async (items: readonly Fixture[]) => {
     const dir = join(segments, String(segmentNo++));
     await mkdir(dir);
     await Promise.all(items.map((f) => link(f.path, join(dir, basename(f.path)))));
@@ -90,7 +102,7 @@ export async function startAexSubject(options: {
         '--json',
         '--no-cache',
         '--concurrency',
-        String(concurrency),
+        String(options.uploads),
       ],
       {
         cwd: REPO_ROOT,
