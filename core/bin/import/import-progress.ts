@@ -1,4 +1,4 @@
-import { formatSeconds } from '@aex/shared/cli/progress';
+import { formatSeconds, ProgressLineWriter } from '@aex/shared/cli/progress';
 
 /**
  * The import's one progress line (CONVENTIONS rule 10). Reading, asking the server and
@@ -9,7 +9,7 @@ import { formatSeconds } from '@aex/shared/cli/progress';
  *
  * The share done and the ETA count bytes, not files: a file already on the server is settled
  * in a moment, a 50 MB RAW takes a while, and bytes are what the remaining time depends on.
- * On a terminal the line is redrawn in place; in a log it is printed every few seconds.
+ * It is drawn like every other progress line (ProgressLineWriter).
  */
 export class ImportProgress {
   private settledFiles = 0;
@@ -17,15 +17,14 @@ export class ImportProgress {
   private uploaded = 0;
   private uploadedBytes = 0;
   private readonly started = performance.now();
-  private lastDraw = 0;
-  private readonly tty: boolean;
+  private readonly out: ProgressLineWriter;
 
   constructor(
     private readonly totalFiles: number,
     private readonly totalBytes: number,
     private readonly options: { stream: NodeJS.WriteStream; dryRun?: boolean },
   ) {
-    this.tty = Boolean(options.stream.isTTY);
+    this.out = new ProgressLineWriter(options.stream);
   }
 
   /** A file is finished with: uploaded (`uploaded`), or already in, a duplicate, skipped, failed. */
@@ -36,16 +35,11 @@ export class ImportProgress {
       this.uploaded += 1;
       this.uploadedBytes += bytes;
     }
-    const now = performance.now();
-    if (now - this.lastDraw >= (this.tty ? 100 : 5000) || this.settledFiles >= this.totalFiles) {
-      this.lastDraw = now;
-      const line = this.line(now);
-      this.options.stream.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
-    }
+    this.out.draw((now) => this.line(now), this.settledFiles >= this.totalFiles);
   }
 
   done(): void {
-    if (this.tty && this.settledFiles > 0) this.options.stream.write('\n');
+    this.out.done();
   }
 
   /** The current line, without drawing it. */
@@ -54,9 +48,7 @@ export class ImportProgress {
     const share = this.totalBytes > 0 ? this.settledBytes / this.totalBytes : 1;
     const bytesPerSecond = this.settledBytes / seconds;
     const eta = bytesPerSecond > 0 ? (this.totalBytes - this.settledBytes) / bytesPerSecond : NaN;
-    const width = 24;
-    const filled = Math.max(0, Math.min(width, Math.round(width * share)));
-    const bar = this.tty ? `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ` : '';
+    const bar = this.out.bar(share);
     const counts = `${this.settledFiles}/${this.totalFiles} files (${(100 * share).toFixed(0)}%)`;
     // A dry run uploads nothing: its rate is how fast files are read and checked.
     const rates = this.options.dryRun
