@@ -114,6 +114,14 @@ ort.env.logLevel = 'fatal';
 const MODEL_FILE_ERROR =
   /protobuf parsing failed|INVALID_PROTOBUF|INVALID_GRAPH|No graph was found/i;
 
+// ORT's intra-op threads spin after each run, waiting for the next one, instead of sleeping. A
+// worker runs more than ORT: decoding, pre- and post-processing on the same cores, and a run of
+// another task's session. Measured on 2 cores: after a MobileFaceNet run, one thread spun
+// through every idle gap (412 ms of CPU over 406 ms idle; 6 without), the faces task's decoding
+// cost 71 ms of CPU per preview instead of 50, and the inference benchmark's worker did 5.5
+// images/s spinning against 7.6 not. The CPU provider reads this key; GPU providers ignore it.
+const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
+
 /**
  * Opens an ONNX model on the first provider of `providers` that works on this machine. A
  * provider that is unavailable (the CPU build of onnxruntime-node has no CUDA or TensorRT) is
@@ -139,6 +147,7 @@ export async function openOnnxSession(options: OpenOnnxSessionOptions): Promise<
       const session = await ort.InferenceSession.create(path, {
         executionProviders: [...executionProviders],
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        extra: NO_SPINNING,
       });
       log.info({ model, provider }, 'inference session ready');
       return wrapSession(session, provider, model);
