@@ -26,6 +26,7 @@ const usage = `Options:
   --rounds N       baseline replays; their median counts (default 3)
   --batch B        AEX_WORKER_BATCH for the worker (default: the worker's default)
   --wait MS        AEX_WORKER_BATCH_WAIT (default: the worker's default)
+  --concurrency N  AEX_WORKER_CONCURRENCY, batches in flight per task (default: the worker's)
   --model-dir DIR  models (default AEX_MODEL_DIR, else ../shared/models)`;
 
 function options(args: string[]) {
@@ -36,6 +37,7 @@ function options(args: string[]) {
       rounds: { type: 'string', default: '3' },
       batch: { type: 'string' },
       wait: { type: 'string' },
+      concurrency: { type: 'string' },
       'model-dir': { type: 'string' },
     },
   });
@@ -49,6 +51,7 @@ function options(args: string[]) {
     rounds: int('rounds', values.rounds, 1),
     batch: values.batch,
     wait: values.wait,
+    concurrency: values.concurrency,
     modelDir: resolve(
       values['model-dir'] ??
         process.env.AEX_MODEL_DIR ??
@@ -212,6 +215,7 @@ async function run(ctx: BenchContext): Promise<Summary> {
   };
   if (opts.batch) env.AEX_WORKER_BATCH = opts.batch;
   if (opts.wait) env.AEX_WORKER_BATCH_WAIT = opts.wait;
+  if (opts.concurrency) env.AEX_WORKER_CONCURRENCY = opts.concurrency;
   const config = parseWorkerConfig(env);
   // The loaded tasks are handed to the worker, so model loading is not timed (a worker keeps
   // its models loaded), and closing them is left to the benchmark.

@@ -134,6 +134,32 @@ describe.skipIf(mustSkip(mobilenet))(modelSuiteName('openOnnxSession', mobilenet
     }
   });
 
+  test('opens a model from bytes, the path only naming it', async () => {
+    const bytes = new Uint8Array(await Bun.file(modelPath()).arrayBuffer());
+    // No file at this path: the session can only have come from the bytes.
+    const path = join(tmpdir(), 'aex-no-such-dir', 'derived.onnx');
+    const log = capturingLogger();
+    const fromBytes = await openOnnxSession({ path, bytes, providers: ['cpu'], log });
+    const fromFile = await openOnnxSession({ path: modelPath(), providers: ['cpu'], log });
+    try {
+      expect(fromBytes.inputs).toEqual(fromFile.inputs);
+      expect(log.lines[0]?.fields).toEqual({ model: 'derived.onnx', provider: 'cpu' });
+      const data = new Float32Array(3 * 224 * 224).fill(0.25);
+      const feeds = { input: { type: 'float32' as const, data, dims: [1, 3, 224, 224] } };
+      expect((await fromBytes.run(feeds)).output).toEqual((await fromFile.run(feeds)).output);
+    } finally {
+      await Promise.all([fromBytes.close(), fromFile.close()]);
+    }
+    const empty = await openOnnxSession({
+      path,
+      bytes: new Uint8Array(0),
+      providers: ['cpu'],
+      log,
+    }).catch((e) => e);
+    expect(empty).toBeInstanceOf(InferenceError);
+    expect(empty.message).toBe('derived.onnx: the model bytes are empty');
+  });
+
   test('its threads sleep between runs instead of spinning', async () => {
     // With ORT's default, one of two threads spins through every gap after a run: ~100% of a
     // core while the process waits (measured: 412 ms of CPU over 406 ms of gaps; 6 without).

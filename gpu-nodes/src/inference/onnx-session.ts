@@ -94,6 +94,11 @@ export interface OnnxSession {
 export interface OpenOnnxSessionOptions {
   /** Absolute path of the `.onnx` file. */
   path: string;
+  /**
+   * The model itself, when a caller derived it in memory from the file at `path` (e.g. with
+   * its batch dimension freed); `path` then only names it in errors.
+   */
+  bytes?: Uint8Array;
   /** Providers in order of preference, e.g. `['tensorrt', 'cuda', 'cpu']`. */
   providers: readonly ExecutionProvider[];
   log: Logger;
@@ -127,13 +132,17 @@ const NO_SPINNING = { session: { intra_op: { allow_spinning: '0' } } };
  * provider that is unavailable (the CPU build of onnxruntime-node has no CUDA or TensorRT) is
  * logged as a warning and the next one is tried; providers after `cpu` are never reached. Logs
  * one `info` line with `{model, provider}`.
- * @throws InferenceError if the file is missing or not a model, or no provider works.
+ * @throws InferenceError if the file (or `bytes`) is missing or not a model, or no provider works.
  */
 export async function openOnnxSession(options: OpenOnnxSessionOptions): Promise<OnnxSession> {
   const { path, providers, log } = options;
   const model = options.model ?? basename(path);
   if (providers.length === 0) throw new InferenceError('no execution provider given');
-  await assertModelFile(path);
+  if (options.bytes) {
+    if (options.bytes.length === 0) throw new InferenceError(`${model}: the model bytes are empty`);
+  } else {
+    await assertModelFile(path);
+  }
 
   // The CPU provider runs every operator, so nothing listed after it is ever reached.
   const cpuAt = providers.indexOf('cpu');
@@ -144,11 +153,14 @@ export async function openOnnxSession(options: OpenOnnxSessionOptions): Promise<
     // that TensorRT cannot run go to CUDA rather than straight to the CPU.
     const executionProviders = usable.slice(i);
     try {
-      const session = await ort.InferenceSession.create(path, {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [...executionProviders],
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         extra: NO_SPINNING,
-      });
+      };
+      const session = options.bytes
+        ? await ort.InferenceSession.create(options.bytes, sessionOptions)
+        : await ort.InferenceSession.create(path, sessionOptions);
       log.info({ model, provider }, 'inference session ready');
       return wrapSession(session, provider, model);
     } catch (err) {

@@ -7,6 +7,7 @@ import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import { ModelUnavailableError } from '../../models/model-files.ts';
 import { fixture, modelSuiteName, mustSkip, testModel } from '../../models/testing.ts';
 import type { TaskOutcome } from '../task.ts';
+import { cosine } from './embed.ts';
 import { createFacesTask, type FacesTask } from './faces-task.ts';
 
 describe('createFacesTask without the models', () => {
@@ -163,6 +164,20 @@ describe.skipIf(mustSkip(models, true))(
       expect(facesOf(results[4])).toHaveLength(4);
       for (const failed of results.slice(1, 4)) {
         expect(failed?.ok === false && failed.error).toStartWith('cannot decode image: ');
+      }
+      // The faces of all the images are embedded together; each face keeps its own embedding
+      // (another person's would be at most 0.26 away).
+      for (const [i, name] of [
+        [0, 'face_13'],
+        [4, 'face_2'],
+      ] as const) {
+        const alone = await run(name);
+        const together = facesOf(results[i]);
+        expect(together.map((f) => f.box)).toEqual(alone.map((f) => f.box));
+        for (const [j, face] of together.entries()) {
+          const own = (alone[j] as DetectedFace).embedding;
+          expect(cosine(face.embedding, own)).toBeGreaterThanOrEqual(0.9999);
+        }
       }
     });
 

@@ -87,16 +87,10 @@ export async function createFacesTask(options: CreateFacesTaskOptions): Promise<
   }
   const detectorEntry = getModelEntry(DETECTOR_MODEL_ID);
 
-  async function facesOf(bytes: Uint8Array, image: DetectionImage): Promise<DetectedFace[]> {
+  async function facesOf(bytes: Uint8Array, image: DetectionImage): Promise<UnembeddedFaces> {
     const candidates = await detector.detect(image.pixels, detect, image);
     const crops = await alignedCrops(candidates, image, () => decodeRgb(bytes));
-    const faces: DetectedFace[] = [];
-    // One face at a time: the embedders' batch dimension is fixed at 1.
-    for (const [i, face] of candidates.entries()) {
-      const embedding = await embedder.embed(crops[i] as Uint8Array);
-      faces.push({ ...toFractions(face, image), embedding });
-    }
-    return faces;
+    return { faces: candidates.map((face) => toFractions(face, image)), crops };
   }
 
   return {
@@ -104,31 +98,51 @@ export async function createFacesTask(options: CreateFacesTaskOptions): Promise<
     model: embedder.model,
     detector: { id: detectorEntry.id, version: detectorEntry.version },
     provider: detector.session.provider,
-    // Images run one after another (YuNet takes one image of its own size per run), so a
-    // batch only bounds how many decoded previews are held at once.
+    // Images are detected one after another (YuNet takes one image of its own size per run),
+    // then the faces of all of them are embedded together, in as few runs as the embedder
+    // allows. Measured on the CPU provider over previews of 1–4 faces, CPU per image: 26.8 ms
+    // one face a run, 22.7 with each image's faces in runs of their own, 22.6 with the four
+    // images' together. The grouping is for GPUs, where fewer runs may matter more (unmeasured).
     maxBatch: 4,
     async run(images) {
       const decoded = await Promise.allSettled(
         images.map((bytes) => decodeForDetection(bytes, detect.detectSize)),
       );
-      const outcomes: Array<TaskOutcome<DetectedFace[]>> = [];
+      const found: Array<UnembeddedFaces | { error: string }> = [];
       for (const [i, item] of decoded.entries()) {
         // Alignment may decode the image again at full size, so decode errors can come later too.
         try {
           if (item.status === 'rejected') throw item.reason;
-          outcomes.push({ ok: true, result: await facesOf(images[i] as Uint8Array, item.value) });
+          found.push(await facesOf(images[i] as Uint8Array, item.value));
         } catch (err) {
           // An undecodable image is an expected outcome; anything else is a bug.
           if (!(err instanceof ImageDecodeError)) throw err;
-          outcomes.push({ ok: false, error: err.message });
+          found.push({ error: err.message });
         }
       }
-      return outcomes;
+      const embeddings = await embedder.embedMany(
+        found.flatMap((image) => ('crops' in image ? image.crops : [])),
+      );
+      let next = 0;
+      return found.map((image): TaskOutcome<DetectedFace[]> => {
+        if (!('faces' in image)) return { ok: false, error: image.error };
+        const result = image.faces.map((face) => ({
+          ...face,
+          embedding: embeddings[next++] as number[],
+        }));
+        return { ok: true, result };
+      });
     },
     async close() {
       await Promise.all([detector.close(), embedder.close()]);
     },
   };
+}
+
+/** An image's faces before embedding, and their aligned crops, in the same order. */
+interface UnembeddedFaces {
+  faces: Array<Omit<DetectedFace, 'embedding'>>;
+  crops: Uint8Array[];
 }
 
 function detectOptions(options: CreateFacesTaskOptions): DetectOptions {
