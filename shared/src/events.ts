@@ -84,13 +84,16 @@ export const DetectedFace = z.object({
 });
 export type DetectedFace = z.infer<typeof DetectedFace>;
 
+/** The most faces one `aex.image.faces.detected` carries; face ids are numbered below it. */
+export const MAX_FACES_PER_RESULT = 1000;
+
 export const ImageFacesDetected = z.object({
   ...base,
   type: z.literal(Subjects.imageFacesDetected),
   /** The embedder: it decides the embedding space, so results are keyed by it. */
   model: ModelRef,
   detector: ModelRef,
-  faces: z.array(DetectedFace).max(1000),
+  faces: z.array(DetectedFace).max(MAX_FACES_PER_RESULT),
 });
 export type ImageFacesDetected = z.infer<typeof ImageFacesDetected>;
 

@@ -1,4 +1,4 @@
-import type { InferenceTaskName, ModelRef } from '@aex/shared';
+import { type InferenceTaskName, MAX_FACES_PER_RESULT, type ModelRef } from '@aex/shared';
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from './database.ts';
@@ -15,6 +15,15 @@ import {
 } from './schema.ts';
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** The `image_results` row a result replaces, read under its lock. */
+interface PreviousResult {
+  computedAt: Date;
+  faceVectorBound: number | null;
+}
+
+/** Task-specific columns of `image_results` a write sets along with its rows. */
+type ResultRowExtras = { faceVectorBound?: number };
 
 /**
  * What applying a result did: `applied`; `image_missing` (deleted before its result came);
@@ -73,34 +82,52 @@ export class ResultsRepository {
     });
   }
 
-  /** One embedder's faces of an image. */
+  /**
+   * One embedder's faces of an image. `vectorBound`: the face ids from `faces.length` up to it
+   * may still hold vectors of this image in the version's collection (see `faceVectorBound`);
+   * it is raised to at least `faces.length` here, before any vector is written.
+   */
   async replaceFaces(
     imageId: string,
     model: ModelRef,
     detector: ModelRef,
     faces: FaceRowInput[],
     computedAt: Date,
-  ): Promise<ApplyStatus> {
-    return this.apply(imageId, 'faces', model, computedAt, async (tx) => {
-      await tx
-        .delete(imageFaces)
-        .where(and(eq(imageFaces.imageId, imageId), ...sameModel(imageFaces, model)));
-      if (faces.length === 0) return;
-      await tx.insert(imageFaces).values(
-        faces.map((f) => ({
-          id: f.id,
-          imageId,
-          modelId: model.id,
-          modelVersion: model.version,
-          detectorId: detector.id,
-          detectorVersion: detector.version,
-          ...f.box,
-          landmarks: f.landmarks,
-          score: f.score,
-          computedAt,
-        })),
-      );
-    });
+  ): Promise<{ status: ApplyStatus; vectorBound: number }> {
+    let vectorBound = faces.length;
+    const status = await this.apply(
+      imageId,
+      'faces',
+      model,
+      computedAt,
+      async (tx, previous) => {
+        // No result row: no vector was ever written for this image and version (vectors follow
+        // the row's commit). A row from before the bound existed: any id may hold one.
+        const before = previous ? (previous.faceVectorBound ?? MAX_FACES_PER_RESULT) : 0;
+        vectorBound = Math.max(before, faces.length);
+        await tx
+          .delete(imageFaces)
+          .where(and(eq(imageFaces.imageId, imageId), ...sameModel(imageFaces, model)));
+        if (faces.length > 0) {
+          await tx.insert(imageFaces).values(
+            faces.map((f) => ({
+              id: f.id,
+              imageId,
+              modelId: model.id,
+              modelVersion: model.version,
+              detectorId: detector.id,
+              detectorVersion: detector.version,
+              ...f.box,
+              landmarks: f.landmarks,
+              score: f.score,
+              computedAt,
+            })),
+          );
+        }
+      },
+      () => ({ faceVectorBound: vectorBound }),
+    );
+    return { status, vectorBound };
   }
 
   /** One recogniser's lines of an image, numbered in the order given. */
@@ -187,7 +214,9 @@ export class ResultsRepository {
     task: InferenceTaskName,
     model: ModelRef,
     computedAt: Date,
-    write: (tx: Tx) => Promise<void>,
+    write: (tx: Tx, previous: PreviousResult | undefined) => Promise<void>,
+    /** Task-specific columns of the results row, asked for once `write` is done. */
+    extras: () => ResultRowExtras = () => ({}),
   ): Promise<ApplyStatus> {
     return this.db.transaction(async (tx) => {
       // FOR SHARE: results of several tasks for one image apply side by side, while a DELETE
@@ -199,7 +228,10 @@ export class ResultsRepository {
         .for('share');
       if (found.length === 0) return 'image_missing';
       const [previous] = await tx
-        .select({ computedAt: imageResults.computedAt })
+        .select({
+          computedAt: imageResults.computedAt,
+          faceVectorBound: imageResults.faceVectorBound,
+        })
         .from(imageResults)
         .where(
           and(
@@ -211,10 +243,18 @@ export class ResultsRepository {
         .for('update');
       // Equal times are the same result delivered again: applied again, to the same rows.
       if (previous && previous.computedAt > computedAt) return 'stale';
-      await write(tx);
+      await write(tx, previous);
+      const columns = extras();
       await tx
         .insert(imageResults)
-        .values({ imageId, task, modelId: model.id, modelVersion: model.version, computedAt })
+        .values({
+          imageId,
+          task,
+          modelId: model.id,
+          modelVersion: model.version,
+          computedAt,
+          ...columns,
+        })
         .onConflictDoUpdate({
           target: [
             imageResults.imageId,
@@ -222,7 +262,7 @@ export class ResultsRepository {
             imageResults.modelId,
             imageResults.modelVersion,
           ],
-          set: { computedAt },
+          set: { computedAt, ...columns },
         });
       // The first version to produce a result for a task serves it (until `activate`).
       await tx

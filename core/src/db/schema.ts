@@ -202,6 +202,13 @@ export const imageResults = pgTable(
     modelId: text('model_id').notNull(),
     modelVersion: text('model_version').notNull(),
     computedAt: timestamp('computed_at', { withTimezone: true }).notNull(),
+    /**
+     * Faces task only: no face id from this number on holds a vector of this image in the
+     * version's collection. Raised before vectors are written, so a crash between the rows and
+     * the vectors leaves it covering every vector; null (rows from before it existed) means
+     * any of the MAX_FACES_PER_RESULT ids may.
+     */
+    faceVectorBound: integer('face_vector_bound'),
   },
   (t) => [
     primaryKey({ columns: [t.imageId, t.task, t.modelId, t.modelVersion] }),

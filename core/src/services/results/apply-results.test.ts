@@ -133,7 +133,14 @@ for (const db of DATABASES) {
         expect(await rowsOf(id)).toEqual(once);
         expect(once.tags.map((r) => r.label)).toEqual(['cat', 'sofa']);
         expect(once.results).toEqual([
-          { imageId: id, task: 'tags', modelId: v1.id, modelVersion: '1', computedAt: at(0) },
+          {
+            imageId: id,
+            task: 'tags',
+            modelId: v1.id,
+            modelVersion: '1',
+            computedAt: at(0),
+            faceVectorBound: null,
+          },
         ]);
         await applyTagsComputed(deps.results, tagsEvent(id, v2, ['kitten'], 5));
         await applyTagsComputed(deps.results, tagsEvent(id, v1, ['dog'], 9));
@@ -259,6 +266,52 @@ for (const db of DATABASES) {
         }
         expect(await rowsOf(id)).toEqual({ tags: [], faces: [], text: [], results: [] });
       });
+
+      test.skipIf(!db.vectors)(
+        'faces: a crash between the rows and the vectors leaves no stale vector behind',
+        async () => {
+          const vectors = deps.vectors as ResultVectors;
+          const id = await newImage();
+          const v1 = model('1');
+          const faces = [face(0.1, unit(1, 0)), face(0.4, unit(0, 1)), face(0.7, unit(1, 1))];
+          await applyFacesDetected(deps, facesEvent(id, v1, faces));
+          const ids = (n: number) => [...Array(n).keys()].map((i) => faceId(id, v1, i)).sort();
+          expect(await vectorIds(vectors, v1, [1, 0])).toEqual(ids(3));
+          // A worker's result of one face whose rows were written before the process died: the
+          // vectors of faces 1 and 2 are still there, and the rows no longer list them.
+          const only = face(0.2, unit(1, 0));
+          const crashed = await deps.results.replaceFaces(
+            id,
+            v1,
+            { id: 'face-detect-yunet', version: '2026may' },
+            [
+              {
+                id: faceId(id, v1, 0),
+                box: only.box,
+                landmarks: only.landmarks as Array<[number, number]>,
+                score: only.score,
+              },
+            ],
+            at(1),
+          );
+          expect(crashed).toEqual({ status: 'applied', vectorBound: 3 });
+          // The redelivery (or any later result) removes them: the bound kept the old count.
+          await applyFacesDetected(deps, facesEvent(id, v1, [only], 1));
+          expect(await vectorIds(vectors, v1, [1, 0])).toEqual(ids(1));
+          const [row] = (await rowsOf(id)).results;
+          expect(row?.faceVectorBound).toBe(3);
+          // A row from before the bound was recorded: any face id may hold a vector.
+          await t.database.db
+            .update(imageResults)
+            .set({ faceVectorBound: null })
+            .where(eq(imageResults.imageId, id));
+          const collection = await vectors.existing(v1);
+          await collection?.upsert([{ id: faceId(id, v1, 700), vector: unit(0, 1) }]);
+          await applyFacesDetected(deps, facesEvent(id, v1, [face(0.2, unit(1, 0))], 2));
+          expect(await vectorIds(vectors, v1, [1, 0])).toEqual(ids(1));
+          expect((await rowsOf(id)).results[0]?.faceVectorBound).toBe(1000);
+        },
+      );
 
       test.skipIf(!db.vectors)(
         "a deleted image's vectors are removed from every collection",

@@ -74,7 +74,7 @@ export async function applyFacesDetected(
 ): Promise<JobOutcome> {
   const { results, vectors } = deps;
   const faces = event.faces.slice(0, MAX_FACES);
-  const status = await results.replaceFaces(
+  const { status, vectorBound } = await results.replaceFaces(
     event.imageId,
     event.model,
     event.detector,
@@ -92,9 +92,10 @@ export async function applyFacesDetected(
       event.imageId,
       event.model,
       faces.map((f) => f.embedding),
+      vectorBound,
     );
     if (!(await results.imageExists(event.imageId))) {
-      await vectors.replaceFaces(event.imageId, event.model, []);
+      await vectors.replaceFaces(event.imageId, event.model, [], vectorBound);
       return outcomeOf('image_missing', event.imageId, event.model);
     }
     return { status: 'success' };

@@ -1,0 +1,1 @@
+ALTER TABLE "image_results" ADD COLUMN "face_vector_bound" integer;
