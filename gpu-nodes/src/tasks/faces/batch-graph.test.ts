@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { capturingLogger } from '@aex/shared/testing/capturing-logger';
 import type { onnx } from 'onnx-proto';
+import { floats } from '../../inference/onnx-graph-testing.ts';
 import { openOnnxSession } from '../../inference/onnx-session.ts';
 import { fileWithRole } from '../../models/model-files.ts';
 import { modelSuiteName, mustSkip, testModel } from '../../models/testing.ts';
@@ -8,7 +9,6 @@ import { BATCH_DIM, batchCapableGraph } from './batch-graph.ts';
 import {
   decodeGraph,
   dimsOf,
-  floats,
   graphBytes,
   int64s,
   node,

@@ -3,6 +3,12 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
+import {
+  type Dim,
+  floats,
+  seededFloats,
+  valueInfo,
+} from '../../../inference/onnx-graph-testing.ts';
 import { sha256File, writeModelPins } from '../../../models/model-files.ts';
 import { getModelEntry } from '../../../models/registry.ts';
 import { CLIP_VISUAL_MODEL_ID } from '../image-task.ts';
@@ -87,8 +93,6 @@ export async function generateClipModels(
   return { modelDir, remove: () => rm(modelDir, { recursive: true, force: true }) };
 }
 
-type Dim = number | string;
-
 function visualModel(options: GenerateClipModelsOptions, batch: Dim): Uint8Array {
   const nodes: onnx.INodeProto[] = [];
   let x = 'image';
@@ -108,8 +112,8 @@ function visualModel(options: GenerateClipModelsOptions, batch: Dim): Uint8Array
   nodes.push(node('Flatten', ['grid'], ['features'], [int('axis', 1)]));
   const inputs = 3 * 7 * 7;
   const initializers = [
-    floats('w', [inputs, DIM], random(1, inputs * DIM, 1 / Math.sqrt(inputs))),
-    floats('b', [DIM], random(2, DIM, 0.1)),
+    floats('w', [inputs, DIM], seededFloats(1, inputs * DIM, 1 / Math.sqrt(inputs))),
+    floats('b', [DIM], seededFloats(2, DIM, 0.1)),
     ...(uint8 ? [floats('half', [], [127.5])] : []),
   ];
   const image = uint8
@@ -128,8 +132,8 @@ function textualModel(options: GenerateClipModelsOptions, batch: Dim): Uint8Arra
   ];
   const initializers = [
     floats('scale', [], [0.01]),
-    floats('w', [CONTEXT, DIM], random(3, CONTEXT * DIM, 2 / Math.sqrt(CONTEXT))),
-    floats('b', [DIM], random(4, DIM, 0.1)),
+    floats('w', [CONTEXT, DIM], seededFloats(3, CONTEXT * DIM, 2 / Math.sqrt(CONTEXT))),
+    floats('b', [DIM], seededFloats(4, DIM, 0.1)),
   ];
   const text = valueInfo('text', DataType.INT32, [batch, CONTEXT]);
   return model('clip-textual-test', text, 'features', nodes, initializers, options, batch);
@@ -190,29 +194,4 @@ function int(name: string, i: number): onnx.IAttributeProto {
 
 function ints(name: string, values: number[]): onnx.IAttributeProto {
   return { name, type: AttributeType.INTS, ints: values };
-}
-
-function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfoProto {
-  const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType, shape: { dim } } } };
-}
-
-function floats(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
-  const data = Float32Array.from(values);
-  return { name, dataType: DataType.FLOAT, dims, rawData: new Uint8Array(data.buffer) };
-}
-
-// mulberry32: a fixed seed gives the same weights on every machine, so embeddings are
-// reproducible across runs.
-function random(seed: number, count: number, scale: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
 }

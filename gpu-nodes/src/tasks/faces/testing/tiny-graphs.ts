@@ -1,4 +1,10 @@
 import { onnx } from 'onnx-proto';
+import {
+  type Dim,
+  floats,
+  seededFloats,
+  valueInfo,
+} from '../../../inference/onnx-graph-testing.ts';
 
 // Small ONNX graphs for the batching tests: the rewrite's rules on shapes we choose, and face
 // embedders that stand in for ones we cannot inspect (SFace), including one that mixes the rows
@@ -8,7 +14,6 @@ import { onnx } from 'onnx-proto';
 const { DataType } = onnx.TensorProto;
 const { AttributeType } = onnx.AttributeProto;
 
-type Dim = number | string;
 type AttributeValue = number | number[] | onnx.ITensorProto;
 
 /** A node; numbers become INT attributes, arrays INTS, tensors TENSOR. */
@@ -29,12 +34,7 @@ export function node(
 /** A float32 tensor of `dims` holding pseudo-random values in ±`scale` drawn from `seed`. */
 export function randomFloats(name: string, dims: number[], seed: number, scale = 1) {
   const count = dims.reduce((a, b) => a * b, 1);
-  return floats(name, dims, random(seed, count, scale));
-}
-
-export function floats(name: string, dims: number[], values: ArrayLike<number>): onnx.ITensorProto {
-  const data = Float32Array.from(values);
-  return { name, dataType: DataType.FLOAT, dims, rawData: new Uint8Array(data.buffer) };
+  return floats(name, dims, seededFloats(seed, count, scale));
 }
 
 export function int64s(name: string, values: number[]): onnx.ITensorProto {
@@ -62,8 +62,8 @@ export function graphBytes(spec: {
       name: 'tiny',
       node: spec.nodes,
       initializer: spec.initializers ?? [],
-      input: [valueInfo(...spec.input)],
-      output: [valueInfo(...spec.output)],
+      input: [valueInfo(spec.input[0], DataType.FLOAT, spec.input[1])],
+      output: [valueInfo(spec.output[0], DataType.FLOAT, spec.output[1])],
     },
   });
   return onnx.ModelProto.encode(proto).finish();
@@ -120,23 +120,4 @@ export function tinyEmbedder(options: {
     input: [options.inputName, [1, 3, 112, 112]],
     output: ['embedding', [1, 16]],
   });
-}
-
-function valueInfo(name: string, dims: Dim[]): onnx.IValueInfoProto {
-  const dim = dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d }));
-  return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim } } } };
-}
-
-// mulberry32, as in ../../clip/testing/generate-clip-models.ts.
-function random(seed: number, count: number, scale: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
 }
